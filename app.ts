@@ -1,0 +1,59 @@
+/**
+ * The root plugin: configuration and store, the external plugins, our
+ * services, the error boundary, then the routes.
+ * Run by server.ts (`npm start`), by fastify-cli (`npm run dev`), and by the
+ * tests through test/helper.ts.
+ */
+import type { FastifyInstance } from 'fastify'
+import { loadConfig, type Config } from './fastify.config.js'
+import { serverOptions } from './lib/server-options.js'
+import config from './plugins/app/config.js'
+import db from './plugins/app/db.js'
+import secret from './plugins/app/secret.js'
+import jwt from './plugins/external/jwt.js'
+import rateLimit from './plugins/external/rate-limit.js'
+import swagger from './plugins/external/swagger.js'
+import audit from './plugins/app/audit.js'
+import tokens from './plugins/app/tokens.js'
+import users from './plugins/app/users.js'
+import sessions from './plugins/app/sessions.js'
+import auth from './plugins/app/auth.js'
+import purge from './plugins/app/purge.js'
+import errors from './plugins/app/errors.js'
+import health from './routes/health.js'
+import authRoutes from './routes/api/v1/auth/index.js'
+
+export interface AppOptions {
+  config?: Config
+}
+
+/** Server options for fastify-cli, which builds the instance itself. */
+export const options = serverOptions(loadConfig())
+
+export default async function app (fastify: FastifyInstance, opts: AppOptions) {
+  const cfg = opts.config ?? loadConfig()
+  await fastify.register(config, { config: cfg })
+  // Slow clients: a request's headers must arrive within this time (slowloris).
+  fastify.server.headersTimeout = cfg.HEADERS_TIMEOUT_MS
+  // The store comes first: the signing key may live in it.
+  await fastify.register(db)
+  await fastify.register(secret)
+
+  await fastify.register(jwt)
+  await fastify.register(rateLimit)
+  await fastify.register(swagger)
+
+  // Only application/json bodies are accepted; text/plain is Fastify's default too.
+  fastify.removeContentTypeParser('text/plain')
+
+  await fastify.register(audit)
+  await fastify.register(tokens)
+  await fastify.register(users)
+  await fastify.register(sessions)
+  await fastify.register(auth)
+  await fastify.register(purge)
+  await fastify.register(errors)
+
+  await fastify.register(health)
+  await fastify.register(authRoutes, { prefix: '/api/v1/auth' })
+}

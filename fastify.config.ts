@@ -1,0 +1,94 @@
+/**
+ * The environment, as one TypeBox schema, read once into a typed config.
+ * Nothing else in the service reads `process.env`.
+ * @see ../shared/SPEC.md §1 (Configuration)
+ */
+import Type, { type Static, type TSchema } from 'typebox'
+import Value from 'typebox/value'
+
+const Int = (min: number, max: number, def: number, what: string) =>
+  Type.Integer({ minimum: min, maximum: max, default: def, description: what })
+const Bool = (def: boolean) =>
+  Type.Boolean({ default: def, description: '"true" or "false"' })
+const Str = (def: string, what: string, minLength = 1) =>
+  Type.String({ default: def, minLength, description: what })
+const OptStr = (what: string, minLength = 1) =>
+  Type.Optional(Type.String({ minLength, description: what }))
+
+export const ConfigSchema = Type.Object({
+  PORT: Int(0, 65535, 3000, 'an integer from 0 to 65535'),
+  HOST: Str('127.0.0.1', 'a listen address'),
+  DATABASE_PATH: Str('./data/auth.db', 'a file path or :memory:'),
+  JWT_SECRET: OptStr('at least 32 characters', 32),
+  TOKEN_TTL_SECONDS: Int(1, 31_536_000, 3600, 'an integer from 1 to 31536000'),
+  CLOCK_TOLERANCE_SECONDS: Int(0, 3600, 0, 'an integer from 0 to 3600'),
+  JWT_ISSUER: OptStr('a non-empty string'),
+  JWT_AUDIENCE: OptStr('a non-empty string'),
+  RATE_LIMIT_MAX: Int(0, 1_000_000_000, 100, 'an integer, 0 or more (0 turns the limit off)'),
+  LOGIN_RATE_LIMIT_MAX: Int(0, 1_000_000_000, 10, 'an integer, 0 or more (0 turns the limit off)'),
+  BODY_LIMIT_BYTES: Int(1, 1_073_741_824, 65536, 'an integer from 1 to 1073741824'),
+  RATE_LIMIT_WINDOW_MS: Int(1, 86_400_000, 60000, 'an integer from 1 to 86400000'),
+  REGISTRATION_ENABLED: Bool(true),
+  PURGE_INTERVAL_SECONDS: Int(1, 86_400, 600, 'an integer from 1 to 86400'),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'one of fatal, error, warn, info, debug, trace, silent' }
+  ),
+  TRUST_PROXY: Type.String({
+    default: 'false',
+    // true/false, a hop count, or a comma-separated list of addresses / CIDRs
+    pattern: '^(true|false|[0-9]{1,3}|[0-9A-Fa-f.:/]+(,[ ]*[0-9A-Fa-f.:/]+)*)$',
+    description: 'true, false, a hop count or a comma-separated list of addresses'
+  }),
+  REQUEST_TIMEOUT_MS: Int(0, 3_600_000, 30_000, 'an integer from 0 to 3600000'),
+  HEADERS_TIMEOUT_MS: Int(0, 3_600_000, 10_000, 'an integer from 0 to 3600000')
+}, { additionalProperties: false })
+
+export type Config = Static<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/** Variables whose value must never be echoed back, not even in an error. */
+const SECRET = new Set(['JWT_SECRET'])
+
+/**
+ * Reads every variable of the schema from `env`: unset or empty means the
+ * default, anything else is converted from its string form and checked.
+ * Throws a ConfigError with one line naming the variable and what it expected.
+ */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {}
+  for (const [name, schema] of Object.entries(ConfigSchema.properties) as Array<[string, TSchema & { default?: unknown, description?: string }]>) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') {
+      if (schema.default !== undefined) out[name] = schema.default
+      continue
+    }
+    const value = convert(schema, raw.trim())
+    if (!Value.Check(schema, value)) {
+      const got = SECRET.has(name) ? '' : ` (got ${JSON.stringify(raw)})`
+      throw new ConfigError(`Invalid configuration: ${name} must be ${schema.description}${got}`)
+    }
+    out[name] = value
+  }
+  return out as Config
+}
+
+function convert (schema: TSchema & { type?: unknown }, raw: string): unknown {
+  if (schema.type === 'integer') return /^-?\d+$/.test(raw) ? Number(raw) : raw
+  if (schema.type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw
+  return raw
+}
+
+/** Fastify's `trustProxy` from its string form: a boolean, a hop count, or addresses. */
+export function trustProxy (value: string): boolean | string | ((address: string, hop: number) => boolean) {
+  if (value === 'true') return true
+  if (value === 'false') return false
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    return (_address, hop) => hop < hops
+  }
+  return value
+}

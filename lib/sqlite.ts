@@ -1,0 +1,54 @@
+/**
+ * Opens the SQLite store: pragmas set explicitly on every open (WAL's
+ * synchronous level is per connection and silently falls back after a
+ * reopen), then the ordered migrations in ../migrations.
+ * Used by the db plugin and by the operator scripts alike.
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
+
+export type DB = Database.Database
+
+const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url))
+
+/** Milliseconds a statement waits for another connection's lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 1000
+
+export function openDatabase (path: string): DB {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const db = new Database(path)
+  try {
+    if (path !== ':memory:') db.pragma('journal_mode = WAL')
+    // FULL: an acknowledged revocation survives power loss, not only a crash.
+    // Group commit (lib/write-queue.ts) pays its fsync once per batch.
+    db.pragma('synchronous = FULL')
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    db.pragma('foreign_keys = ON')
+    db.pragma('temp_store = MEMORY')
+    migrate(db)
+  } catch (err) {
+    db.close()
+    throw err
+  }
+  return db
+}
+
+/** Applies every migration newer than `PRAGMA user_version`, each in its own transaction. */
+export function migrate (db: DB): number {
+  const current = db.pragma('user_version', { simple: true }) as number
+  const files = readdirSync(MIGRATIONS).filter((f) => /^\d+_.*\.sql$/.test(f)).sort()
+  let applied = 0
+  for (const file of files) {
+    const version = Number.parseInt(file, 10)
+    if (version <= current) continue
+    const sql = readFileSync(MIGRATIONS + file, 'utf8')
+    db.transaction(() => {
+      db.exec(sql)
+      db.pragma(`user_version = ${version}`)
+    }).immediate()
+    applied++
+  }
+  return applied
+}

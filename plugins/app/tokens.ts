@@ -1,0 +1,124 @@
+/**
+ * Issues and verifies access tokens. One verifier for every protected route.
+ *
+ * Before the signature is checked, a token must have exactly the shape we
+ * issue: our own header byte for byte (so `alg` none, other algorithms,
+ * `jwk`, `jku`, `x5u`, `kid` and `crit` never reach the library), three
+ * canonical base64url segments and an HS256-sized signature. After it, every
+ * claim must have the type we wrote. Any failure is the 401 envelope; only a
+ * correctly signed, well-formed token whose `exp` has passed is the 403.
+ * @see https://www.rfc-editor.org/rfc/rfc8725 (JWT BCP)
+ */
+import fp from 'fastify-plugin'
+import { randomId } from '../../lib/ids.js'
+import { nowSeconds } from '../../lib/time.js'
+import { TokenExpiredError, TokenInvalidError, TokenMissingError } from '../../lib/errors.js'
+
+export interface Claims {
+  sub: string
+  sid: string
+  jti: string
+  iat: number
+  exp: number
+}
+
+export interface IssuedToken extends Claims {
+  token: string
+}
+
+export interface TokenService {
+  issue (userId: string, sessionId: string): IssuedToken
+  verify (token: string): Claims
+  /** The token of an `Authorization: Bearer <token>` header, or a 401 error. */
+  bearer (header: string | undefined): string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    tokens: TokenService
+  }
+}
+
+/** Far above any token we issue; refuses oversized input before any work. */
+const MAX_TOKEN_LENGTH = 2048
+// base64url segments; an HS256 signature is 32 bytes, 43 characters unpadded.
+const SHAPE = /^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
+// RFC 6750 §2.1: case-insensitive scheme (RFC 7235), one or more spaces, token68.
+const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+const SCHEME = /^bearer(?: |$)/i
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+
+/** True when the unpadded base64url text has no stray bits in its last character. */
+function canonical (segment: string): boolean {
+  const rest = segment.length % 4
+  if (rest === 0) return true
+  if (rest === 1) return false
+  const index = BASE64URL.indexOf(segment[segment.length - 1]!)
+  return (index & (rest === 2 ? 0b1111 : 0b11)) === 0
+}
+
+const isString = (v: unknown, max = 256): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= max
+const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0
+
+export function createTokenService (opts: {
+  sign: (payload: Record<string, unknown>) => string
+  verify: (token: string) => unknown
+  ttlSeconds: number
+  toleranceSeconds: number
+  issuer?: string | undefined
+  audience?: string | undefined
+}): TokenService {
+  const extra: Record<string, string> = {}
+  if (opts.issuer !== undefined) extra.iss = opts.issuer
+  if (opts.audience !== undefined) extra.aud = opts.audience
+  const header = opts.sign({ probe: true }).split('.')[0]! + '.'
+
+  function issue (sub: string, sid: string): IssuedToken {
+    const iat = nowSeconds()
+    const claims = { sub, sid, jti: randomId(), iat, exp: iat + opts.ttlSeconds }
+    return { ...claims, token: opts.sign({ ...claims, ...extra }) }
+  }
+
+  function verify (token: string): Claims {
+    const shape = token.length <= MAX_TOKEN_LENGTH && token.startsWith(header) ? SHAPE.exec(token) : null
+    if (shape === null || !canonical(shape[1]!)) throw new TokenInvalidError()
+    let payload: any
+    try {
+      payload = opts.verify(token)
+    } catch (err) {
+      // Reached only with a valid signature: fast-jwt checks it before the claims.
+      if ((err as { code?: string }).code === 'FAST_JWT_EXPIRED') throw new TokenExpiredError()
+      throw new TokenInvalidError()
+    }
+    if (
+      typeof payload !== 'object' || payload === null || Array.isArray(payload) ||
+      !isString(payload.sub) || !isString(payload.sid) || !isString(payload.jti) ||
+      !isTime(payload.iat) || !isTime(payload.exp) || payload.exp <= payload.iat ||
+      payload.iat > nowSeconds() + opts.toleranceSeconds
+    ) throw new TokenInvalidError()
+    return payload as Claims
+  }
+
+  function bearer (value: string | undefined): string {
+    if (value === undefined || !SCHEME.test(value)) throw new TokenMissingError()
+    const match = BEARER.exec(value)
+    if (match === null) throw new TokenInvalidError()
+    return match[1]!
+  }
+
+  return { issue, verify, bearer }
+}
+
+export default fp(async function tokens (fastify) {
+  const { config, jwt } = fastify
+  fastify.decorate('tokens', createTokenService({
+    sign: (payload) => jwt.sign(payload),
+    verify: (token) => jwt.verify(token),
+    ttlSeconds: config.TOKEN_TTL_SECONDS,
+    toleranceSeconds: config.CLOCK_TOLERANCE_SECONDS,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE
+  }))
+}, { name: 'tokens', dependencies: ['config', 'jwt'] })

@@ -1,0 +1,77 @@
+/**
+ * Accounts: registration and credential checks. Passwords are hashed with
+ * argon2id at OWASP's parameters (19 MiB, 2 iterations, 1 lane). An unknown
+ * e-mail is checked against a dummy hash, so it costs what a wrong password
+ * costs and gives the same answer.
+ * @see https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html
+ */
+import fp from 'fastify-plugin'
+import argon2 from 'argon2'
+import type { FastifyBaseLogger } from 'fastify'
+import { EmailTakenError, InvalidCredentialsError } from '../../lib/errors.js'
+import { userId } from '../../lib/ids.js'
+import { iso } from '../../lib/time.js'
+import type { RequestMeta } from '../../lib/request-meta.js'
+import type { AuditEvent } from './audit.js'
+
+export const HASH_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
+
+export interface User {
+  id: string
+  email: string
+  createdAt: string
+}
+
+export interface UserService {
+  register (email: string, password: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<User>
+  /** The user whose password this is, or InvalidCredentialsError after a `login_failed` event. */
+  authenticate (email: string, password: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<User>
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    users: UserService
+  }
+}
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase()
+
+export default fp(async function users (fastify) {
+  const { db, writes, audit } = fastify
+  const insertUser = db.prepare(`INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (email) DO NOTHING`)
+  const byEmail = db.prepare<[string], { id: string, email: string, hash: string, createdAt: number }>(
+    'SELECT id, email, password_hash AS hash, created_at AS createdAt FROM users WHERE email = ?')
+  const dummyHash = await argon2.hash('not a password of anyone', HASH_OPTIONS)
+
+  const event = (type: AuditEvent['type'], outcome: AuditEvent['outcome'], user: string | null, meta: RequestMeta): AuditEvent =>
+    ({ type, outcome, userId: user, sessionId: null, jti: null, ip: meta.ip, userAgent: meta.userAgent, at: Date.now() })
+
+  fastify.decorate('users', {
+    async register (rawEmail, password, meta, log) {
+      const email = normalizeEmail(rawEmail)
+      const hash = await argon2.hash(password, HASH_OPTIONS)
+      const id = userId()
+      const createdAt = Date.now()
+      const e = event('register', 'success', id, meta)
+      const created = await writes.run(() => {
+        if (insertUser.run(id, email, hash, createdAt).changes === 0) return false
+        audit.insert(e)
+        return true
+      })
+      if (!created) throw new EmailTakenError()
+      audit.log(log, [e])
+      return { id, email, createdAt: iso(createdAt) }
+    },
+
+    async authenticate (rawEmail, password, meta, log) {
+      const row = byEmail.get(normalizeEmail(rawEmail))
+      const ok = await argon2.verify(row?.hash ?? dummyHash, password)
+      if (row !== undefined && ok) return { id: row.id, email: row.email, createdAt: iso(row.createdAt) }
+      const e = event('login_failed', 'failure', row?.id ?? null, meta)
+      await writes.run(() => audit.insert(e))
+      audit.log(log, [e])
+      throw new InvalidCredentialsError()
+    }
+  } satisfies UserService)
+}, { name: 'users', dependencies: ['db', 'audit'] })

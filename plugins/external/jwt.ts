@@ -1,0 +1,24 @@
+/**
+ * @fastify/jwt, pinned to HS256 with every claim we issue required.
+ * The strict checks fast-jwt does not make live in plugins/app/tokens.ts.
+ * @see https://github.com/fastify/fastify-jwt
+ */
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+
+export default fp(async function jwt (fastify) {
+  const { config } = fastify
+  await fastify.register(fastifyJwt, {
+    secret: fastify.jwtSecret,
+    sign: { algorithm: 'HS256' },
+    verify: {
+      algorithms: ['HS256'],
+      requiredClaims: ['sub', 'jti', 'sid', 'iat', 'exp'],
+      clockTolerance: config.CLOCK_TOLERANCE_SECONDS * 1000,
+      ...(config.JWT_ISSUER === undefined ? {} : { allowedIss: config.JWT_ISSUER }),
+      ...(config.JWT_AUDIENCE === undefined ? {} : { allowedAud: config.JWT_AUDIENCE }),
+      // Verified payloads cached by token; a revoked session is still caught by its row.
+      cache: true
+    }
+  })
+}, { name: 'jwt', dependencies: ['config', 'secret'] })

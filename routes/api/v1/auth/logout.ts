@@ -1,0 +1,48 @@
+/**
+ * The seed's endpoint. The body repeats the Bearer token, compared before
+ * any schema runs: Fastify's validator would coerce `["<jwt>"]` into a
+ * string, and its 400 must not come before the 401 checks.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { LogoutBody } from '../../../../schemas/auth.js'
+import { Done, failures } from '../../../../schemas/envelope.js'
+import { perIp } from '../../../../lib/limits.js'
+import { requestMeta } from '../../../../lib/request-meta.js'
+import { TokenInvalidError } from '../../../../lib/errors.js'
+
+export const LOGGED_OUT = 'Sesión cerrada exitosamente'
+
+/** The body's `token` must be a string identical to the Bearer token: no coercion. */
+async function bodyRepeatsBearer (request: FastifyRequest) {
+  const body: unknown = request.body
+  const token = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined
+  if (typeof token !== 'string' || token !== request.bearer) throw new TokenInvalidError()
+}
+
+const logout: FastifyPluginAsyncTypebox = async function (fastify) {
+  fastify.post('/logout', {
+    config: perIp(fastify.config, fastify.config.RATE_LIMIT_MAX),
+    preValidation: [fastify.requireBearer, bodyRepeatsBearer, fastify.requireSession],
+    schema: {
+      tags: ['auth'],
+      operationId: 'logout',
+      summary: 'End the session (or others, or all)',
+      description: 'Revokes the session of the Bearer token, which the body repeats. `scope`: `local` (default) this session, `others` every other session of the user, `global` all of them. The token is refused from then on, also after a restart.',
+      security: [{ bearerAuth: [] }],
+      body: LogoutBody,
+      response: {
+        200: Done(LOGGED_OUT),
+        ...failures(400, 401, 403, 413, 415, 429, 500)
+      }
+    }
+  }, async function (request, reply) {
+    const revoked = await fastify.sessions.logout(request.auth, request.body.scope ?? 'local', requestMeta(request), request.log)
+    // A concurrent logout or revocation of this session committed first.
+    if (revoked === null) throw new TokenInvalidError()
+    reply.header('clear-site-data', '"cookies", "storage"')
+    return { success: true as const, message: LOGGED_OUT }
+  })
+}
+
+export default logout

@@ -1,0 +1,28 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+
+const Health = (status: string) => Type.Object({ status: Type.Literal(status) }, { additionalProperties: false })
+
+const health: FastifyPluginAsyncTypebox = async function (fastify) {
+  const ping = fastify.db.prepare('SELECT 1')
+  fastify.get('/health', {
+    schema: {
+      tags: ['health'],
+      operationId: 'health',
+      summary: 'Liveness and database check',
+      description: 'Answers 200 when the database answers a query, 503 when it does not.',
+      security: [],
+      response: { 200: Health('ok'), 503: Health('unavailable') }
+    }
+  }, async function (request, reply) {
+    try {
+      ping.get()
+    } catch (err) {
+      request.log.error({ err }, 'health check failed')
+      return reply.code(503).send({ status: 'unavailable' })
+    }
+    return { status: 'ok' as const }
+  })
+}
+
+export default health

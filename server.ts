@@ -1,0 +1,35 @@
+/**
+ * `npm start`: validates the environment, serves the app, and shuts down
+ * gracefully on SIGTERM/SIGINT: in-flight requests finish, queued writes
+ * commit, the database closes.
+ */
+import Fastify from 'fastify'
+import closeWithGrace from 'close-with-grace'
+import app from './app.js'
+import { ConfigError, loadConfig, type Config } from './fastify.config.js'
+import { serverOptions } from './lib/server-options.js'
+
+let config: Config
+try {
+  config = loadConfig()
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  process.stderr.write(err.message + '\n')
+  process.exit(1)
+}
+
+const server = Fastify(serverOptions(config))
+await server.register(app, { config })
+
+closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+  if (err !== undefined) server.log.error({ err }, 'shutting down after an error')
+  else server.log.info({ signal }, 'shutting down')
+  await server.close()
+})
+
+try {
+  await server.listen({ port: config.PORT, host: config.HOST })
+} catch (err) {
+  server.log.error({ err }, 'could not start')
+  process.exit(1)
+}
