@@ -13,6 +13,7 @@ import secret from './plugins/app/secret.js'
 import jwt from './plugins/external/jwt.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import swagger from './plugins/external/swagger.js'
+import schemas from './plugins/app/schemas.js'
 import audit from './plugins/app/audit.js'
 import tokens from './plugins/app/tokens.js'
 import users from './plugins/app/users.js'
@@ -42,6 +43,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(jwt)
   await fastify.register(rateLimit)
   await fastify.register(swagger)
+  await fastify.register(schemas)
 
   // Only application/json bodies are accepted; text/plain is Fastify's default too.
   fastify.removeContentTypeParser('text/plain')

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
-
-const Health = (status: string) => Type.Object({ status: Type.Literal(status) }, { additionalProperties: false })
+import { respond } from '../schemas/envelope.js'
+import { HealthOk, HealthUnavailable } from '../schemas/responses.js'
 
 const health: FastifyPluginAsyncTypebox = async function (fastify) {
   const ping = fastify.db.prepare('SELECT 1')
@@ -12,7 +11,10 @@ const health: FastifyPluginAsyncTypebox = async function (fastify) {
       summary: 'Liveness and database check',
       description: 'Answers 200 when the database answers a query, 503 when it does not.',
       security: [],
-      response: { 200: Health('ok'), 503: Health('unavailable') }
+      response: {
+        200: respond(HealthOk, 'The database answers.', { status: 'ok' }),
+        503: respond(HealthUnavailable, 'The database does not answer.', { status: 'unavailable' })
+      }
     }
   }, async function (request, reply) {
     try {

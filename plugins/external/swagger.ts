@@ -1,11 +1,14 @@
 /**
  * @fastify/swagger and @fastify/swagger-ui: the OpenAPI document at
- * /docs/json and Swagger UI at /docs.
+ * /docs/json and Swagger UI at /docs. Clients are generated from this
+ * document (`npm run openapi` writes it to openapi.json), so it names every
+ * shared schema by its `$id` and lists no configuration-dependent value.
  * @see https://github.com/fastify/fastify-swagger
  */
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
+import { openapiResponse } from '../../schemas/envelope.js'
 
 export default fp(async function docs (fastify) {
   await fastify.register(swagger, {
@@ -16,7 +19,16 @@ export default fp(async function docs (fastify) {
         description: 'Session-backed JWTs that really end: login, sessions, and a logout that revokes for good.',
         version: '0.1.0'
       },
-      servers: [{ url: 'http://127.0.0.1:3000' }],
+      // An origin without a path (a path would be stripped from every route).
+      // The port is a variable so that Swagger UI can reach a server on another PORT.
+      servers: [{
+        url: 'http://{host}:{port}',
+        description: 'A running auth-sessions (`npm start`)',
+        variables: {
+          host: { default: '127.0.0.1', description: 'HOST' },
+          port: { default: '3000', description: 'PORT' }
+        }
+      }],
       tags: [
         { name: 'auth', description: 'Register, login, logout and the current session' },
         { name: 'sessions', description: 'The caller\'s sessions and security events' },
@@ -24,9 +36,27 @@ export default fp(async function docs (fastify) {
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The `token` answered by login.' }
         }
       }
+    },
+    // Every response entry is a `respond()`: its example and headers go where
+    // OpenAPI wants them. Swagger UI's own routes have no responses (and are hidden).
+    transform: ({ schema, url }) => schema.response === undefined
+      ? { schema, url }
+      : {
+          schema: {
+            ...schema,
+            response: Object.fromEntries(Object.entries(schema.response as Record<string, Parameters<typeof openapiResponse>[0]>)
+              .map(([status, entry]) => [status, openapiResponse(entry)]))
+          },
+          url
+        },
+    // OpenAPI 3.1 schemas are JSON Schema 2020-12: `const` stays `const`.
+    convertConstToEnum: false,
+    // Components keep their `$id` as name (the default would be `def-N`).
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
     }
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs' })

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
-import { EventView } from '../../../../schemas/auth.js'
-import { Success, failures } from '../../../../schemas/envelope.js'
+import { failures, respond } from '../../../../schemas/envelope.js'
+import { EventsResponse } from '../../../../schemas/responses.js'
 import { perIp } from '../../../../lib/limits.js'
 
 const events: FastifyPluginAsyncTypebox = async function (fastify) {
@@ -15,7 +14,16 @@ const events: FastifyPluginAsyncTypebox = async function (fastify) {
       description: 'Newest first: register, login, login_failed, logout and session_revoked.',
       security: [{ bearerAuth: [] }],
       response: {
-        200: Success('Eventos de seguridad', Type.Object({ events: Type.Array(EventView) }, { additionalProperties: false })),
+        200: respond(EventsResponse, 'The caller\'s last 50 security events, newest first.', {
+          success: true,
+          message: 'Eventos de seguridad',
+          data: {
+            events: [
+              { type: 'login', at: '2026-11-21T10:00:00.000Z', sessionId: 'q0Yb3r9X2mJ4kLw8Zt1sVA', ip: '127.0.0.1', userAgent: 'curl/8.5.0' },
+              { type: 'register', at: '2026-11-21T09:59:00.000Z', sessionId: null, ip: '127.0.0.1', userAgent: 'curl/8.5.0' }
+            ]
+          }
+        }),
         ...failures(401, 403, 429, 500)
       }
     }

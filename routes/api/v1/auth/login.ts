@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Credentials, LoginData } from '../../../../schemas/auth.js'
-import { Success, failures, Failure } from '../../../../schemas/envelope.js'
+import { Credentials } from '../../../../schemas/auth.js'
+import { failure, failures, respond } from '../../../../schemas/envelope.js'
+import { LoginResponse } from '../../../../schemas/responses.js'
+import { ref } from '../../../../schemas/ref.js'
 import { perIp } from '../../../../lib/limits.js'
 import { requestMeta } from '../../../../lib/request-meta.js'
 import { normalizeEmail } from '../../../../plugins/app/users.js'
@@ -22,10 +24,20 @@ const login: FastifyPluginAsyncTypebox = async function (fastify) {
       summary: 'Open a session',
       description: 'Checks the credentials and opens a session; answers its Bearer token. An unknown e-mail and a wrong password give the same 401.',
       security: [],
-      body: Credentials,
+      body: ref(Credentials),
       response: {
-        200: Success('Inicio de sesión exitoso', LoginData),
-        401: Failure('Credenciales inválidas'),
+        200: respond(LoginResponse, 'A new session and its Bearer token.', {
+          success: true,
+          message: 'Inicio de sesión exitoso',
+          data: {
+            token: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2ln',
+            tokenType: 'Bearer',
+            expiresIn: 3600,
+            expiresAt: '2026-11-21T11:00:00.000Z',
+            sessionId: 'q0Yb3r9X2mJ4kLw8Zt1sVA'
+          }
+        }),
+        401: failure(401, 'Credenciales inválidas', ['Unknown e-mail or wrong password: the same answer for both.']),
         ...failures(400, 413, 415, 429, 500)
       }
     }

@@ -6,7 +6,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { LogoutBody } from '../../../../schemas/auth.js'
-import { Done, failures } from '../../../../schemas/envelope.js'
+import { Done, failures, respond } from '../../../../schemas/envelope.js'
+import { ref } from '../../../../schemas/ref.js'
 import { perIp } from '../../../../lib/limits.js'
 import { requestMeta } from '../../../../lib/request-meta.js'
 import { TokenInvalidError } from '../../../../lib/errors.js'
@@ -30,9 +31,12 @@ const logout: FastifyPluginAsyncTypebox = async function (fastify) {
       summary: 'End the session (or others, or all)',
       description: 'Revokes the session of the Bearer token, which the body repeats. `scope`: `local` (default) this session, `others` every other session of the user, `global` all of them. The token is refused from then on, also after a restart.',
       security: [{ bearerAuth: [] }],
-      body: LogoutBody,
+      body: ref(LogoutBody),
       response: {
-        200: Done(LOGGED_OUT),
+        200: respond(Done, 'The session (or sessions, by `scope`) is revoked for good.', { success: true, message: LOGGED_OUT }, {
+          'Cache-Control': { type: 'string', description: '`no-store`, as on every /api/v1/auth answer.' },
+          'Clear-Site-Data': { type: 'string', description: '`"cookies", "storage"`: the browser forgets what it kept.' }
+        }),
         ...failures(400, 401, 403, 413, 415, 429, 500)
       }
     }

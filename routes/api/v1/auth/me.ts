@@ -1,14 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
-import { SessionView } from '../../../../schemas/auth.js'
-import { Success, failures } from '../../../../schemas/envelope.js'
+import { failures, respond } from '../../../../schemas/envelope.js'
+import { MeResponse } from '../../../../schemas/responses.js'
 import { perIp } from '../../../../lib/limits.js'
 import { iso } from '../../../../lib/time.js'
-
-const MeData = Type.Object({
-  user: Type.Object({ id: Type.String(), email: Type.String() }, { additionalProperties: false }),
-  session: SessionView
-}, { additionalProperties: false })
 
 const me: FastifyPluginAsyncTypebox = async function (fastify) {
   fastify.get('/me', {
@@ -21,7 +15,14 @@ const me: FastifyPluginAsyncTypebox = async function (fastify) {
       description: 'Answers who the Bearer token belongs to and the session it opened.',
       security: [{ bearerAuth: [] }],
       response: {
-        200: Success('Sesión activa', MeData),
+        200: respond(MeResponse, 'The user and the session of the Bearer token.', {
+          success: true,
+          message: 'Sesión activa',
+          data: {
+            user: { id: '0b8f0c7e-4f0e-4d2a-9a57-4f8f5f3c2a10', email: 'ada@example.com' },
+            session: { id: 'q0Yb3r9X2mJ4kLw8Zt1sVA', createdAt: '2026-11-21T10:00:00.000Z', expiresAt: '2026-11-21T11:00:00.000Z', ip: '127.0.0.1', userAgent: 'curl/8.5.0' }
+          }
+        }),
         ...failures(401, 403, 429, 500)
       }
     }

@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import Type from 'typebox'
-import { Credentials, UserView } from '../../../../schemas/auth.js'
-import { Success, failures } from '../../../../schemas/envelope.js'
+import { Credentials } from '../../../../schemas/auth.js'
+import { failures, respond } from '../../../../schemas/envelope.js'
+import { RegisterResponse } from '../../../../schemas/responses.js'
+import { ref } from '../../../../schemas/ref.js'
 import { perIp } from '../../../../lib/limits.js'
 import { requestMeta } from '../../../../lib/request-meta.js'
 
@@ -14,9 +15,13 @@ const register: FastifyPluginAsyncTypebox = async function (fastify) {
       summary: 'Create an account',
       description: 'Creates a user with an e-mail address (compared case-insensitively) and a password of 8 to 128 characters.',
       security: [],
-      body: Credentials,
+      body: ref(Credentials),
       response: {
-        201: Success('Usuario registrado exitosamente', Type.Object({ user: UserView }, { additionalProperties: false })),
+        201: respond(RegisterResponse, 'The user is created; log in to get a token.', {
+          success: true,
+          message: 'Usuario registrado exitosamente',
+          data: { user: { id: '0b8f0c7e-4f0e-4d2a-9a57-4f8f5f3c2a10', email: 'ada@example.com', createdAt: '2026-11-21T10:00:00.000Z' } }
+        }),
         ...failures(400, 409, 413, 415, 429, 500)
       }
     }

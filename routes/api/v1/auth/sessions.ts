@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
-import { SessionListItem } from '../../../../schemas/auth.js'
-import { Done, Success, failures } from '../../../../schemas/envelope.js'
+import { Done, failures, respond } from '../../../../schemas/envelope.js'
+import { SessionsResponse } from '../../../../schemas/responses.js'
 import { perIp } from '../../../../lib/limits.js'
 import { requestMeta } from '../../../../lib/request-meta.js'
 import { NotFoundError, TokenInvalidError } from '../../../../lib/errors.js'
@@ -19,7 +19,16 @@ const sessions: FastifyPluginAsyncTypebox = async function (fastify) {
       description: 'Newest first; `current` marks the session of the Bearer token. No token is ever listed.',
       security: [{ bearerAuth: [] }],
       response: {
-        200: Success('Sesiones activas', Type.Object({ sessions: Type.Array(SessionListItem) }, { additionalProperties: false })),
+        200: respond(SessionsResponse, 'The caller\'s live sessions, newest first.', {
+          success: true,
+          message: 'Sesiones activas',
+          data: {
+            sessions: [
+              { id: 'q0Yb3r9X2mJ4kLw8Zt1sVA', createdAt: '2026-11-21T10:00:00.000Z', expiresAt: '2026-11-21T11:00:00.000Z', ip: '127.0.0.1', userAgent: 'curl/8.5.0', current: true },
+              { id: 'Vx2c8Lr0pQ7aNf3kT5yHbw', createdAt: '2026-11-21T09:30:00.000Z', expiresAt: '2026-11-21T10:30:00.000Z', ip: '192.0.2.7', userAgent: null, current: false }
+            ]
+          }
+        }),
         ...failures(401, 403, 429, 500)
       }
     }
@@ -38,7 +47,7 @@ const sessions: FastifyPluginAsyncTypebox = async function (fastify) {
       security: [{ bearerAuth: [] }],
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
       response: {
-        200: Done('Sesión revocada exitosamente'),
+        200: respond(Done, 'The session is revoked for good.', { success: true, message: 'Sesión revocada exitosamente' }),
         ...failures(400, 401, 403, 404, 429, 500)
       }
     }

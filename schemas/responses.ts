@@ -1,0 +1,31 @@
+/**
+ * Each route's success envelope, a named component like the models it
+ * carries, and the list of every shared schema for `fastify.addSchema`.
+ */
+import Type from 'typebox'
+import { authSchemas, EventView, LoginData, MeData, SessionListItem, UserView } from './auth.js'
+import { Done, Failure, Success } from './envelope.js'
+import { ref } from './ref.js'
+
+export const RegisterResponse = Success('RegisterResponse', 'Usuario registrado exitosamente',
+  Type.Object({ user: ref(UserView) }, { additionalProperties: false }))
+
+export const LoginResponse = Success('LoginResponse', 'Inicio de sesión exitoso', ref(LoginData))
+
+export const MeResponse = Success('MeResponse', 'Sesión activa', ref(MeData))
+
+export const SessionsResponse = Success('SessionsResponse', 'Sesiones activas',
+  Type.Object({ sessions: Type.Array(ref(SessionListItem)) }, { additionalProperties: false }))
+
+export const EventsResponse = Success('EventsResponse', 'Eventos de seguridad',
+  Type.Object({ events: Type.Array(ref(EventView)) }, { additionalProperties: false }))
+
+/** `GET /health`: outside the envelope, as the contract says. */
+export const HealthOk = Type.Object({ status: Type.Literal('ok') }, { $id: 'HealthOk', additionalProperties: false })
+export const HealthUnavailable = Type.Object({ status: Type.Literal('unavailable') }, { $id: 'HealthUnavailable', additionalProperties: false })
+
+/** Every shared schema, in the order the document lists them. */
+export const sharedSchemas = [
+  Failure, Done, RegisterResponse, LoginResponse, MeResponse, SessionsResponse, EventsResponse,
+  ...authSchemas, HealthOk, HealthUnavailable
+]
