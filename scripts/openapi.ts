@@ -1,31 +1,9 @@
 /**
  * `npm run openapi [file]`: writes the OpenAPI document to openapi.json at
- * the repository root (or to `file`). It is built from a fixed configuration,
- * never from the environment: the document is the contract that clients are
- * generated from, the same whatever REGISTRATION_ENABLED, PORT or JWT_ISSUER
- * say where it is run.
- * @see ../shared/SPEC.md §6
+ * the repository root (or to `file`). Commit it: test/app/openapi.test.ts
+ * fails when it is stale.
  */
 import { writeFile } from 'node:fs/promises'
-import { pathToFileURL } from 'node:url'
-import Fastify from 'fastify'
-import app from '../app.js'
-import { loadConfig } from '../fastify.config.js'
-import { serverOptions } from '../lib/server-options.js'
+import { openapiDocument } from '../lib/openapi.js'
 
-/** Every default, with an in-memory store and a throwaway signing key. */
-export const DOCUMENT_ENV = { DATABASE_PATH: ':memory:', LOG_LEVEL: 'silent', JWT_SECRET: 'openapi-export-only-'.padEnd(32, '-') }
-
-/** The document as the file holds it: the served `/docs/json`, indented, with a final newline. */
-export async function openapiDocument (): Promise<string> {
-  const config = loadConfig(DOCUMENT_ENV)
-  const fastify = Fastify(serverOptions(config))
-  await fastify.register(app, { config })
-  const res = await fastify.inject('/docs/json')
-  await fastify.close()
-  return JSON.stringify(res.json(), null, 2) + '\n'
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await writeFile(process.argv[2] ?? 'openapi.json', await openapiDocument())
-}
+await writeFile(process.argv[2] ?? 'openapi.json', await openapiDocument())

@@ -54,9 +54,10 @@ export default fp(async function docs (fastify) {
         },
     // OpenAPI 3.1 schemas are JSON Schema 2020-12: `const` stays `const`.
     convertConstToEnum: false,
-    // Components keep their `$id` as name (the default would be `def-N`).
+    // Components keep their `$id` as name (the default would be `def-N`);
+    // only schemas with an `$id` are named here (test/app/openapi.test.ts).
     refResolver: {
-      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
+      buildLocalReference: (json) => String(json.$id)
     }
   })
   await fastify.register(swaggerUi, { routePrefix: '/docs' })
