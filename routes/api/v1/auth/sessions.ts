@@ -48,7 +48,7 @@ const sessions: FastifyPluginAsyncTypebox = async function (fastify) {
       params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
       response: {
         200: respond(Done, 'The session is revoked for good.', { success: true, message: 'Sesión revocada exitosamente' }),
-        ...failures(400, 401, 403, 404, 429, 500)
+        ...failures(400, 401, 403, 404, 413, 415, 429, 500)
       }
     }
   }, async function (request) {
