@@ -1,8 +1,10 @@
 /**
  * @fastify/swagger and @fastify/swagger-ui: the OpenAPI document at
  * /docs/json and Swagger UI at /docs. Clients are generated from this
- * document (`npm run openapi` writes it to openapi.json), so it names every
- * shared schema by its `$id` and lists no configuration-dependent value.
+ * document, so it names every shared schema by its `$id`. It shows the
+ * routes this server has (no /register when REGISTRATION_ENABLED=false);
+ * openapi.json, the contract, is exported from a fixed configuration
+ * (lib/openapi.ts).
  * @see https://github.com/fastify/fastify-swagger
  */
 import fp from 'fastify-plugin'

@@ -43,6 +43,10 @@ t.test('npm run openapi writes the same document, whatever the environment says'
     env: { ...process.env, REGISTRATION_ENABLED: 'false', JWT_ISSUER: 'elsewhere', PORT: '4321', HOST: '0.0.0.0' }
   })
   t.equal(await readFile(file, 'utf8'), committed, 'configuration leaked into the document')
+  // A server without registration serves the routes it has; the contract keeps /register.
+  const closed = await build(t, { REGISTRATION_ENABLED: 'false' })
+  t.notOk('/api/v1/auth/register' in (await closed.inject('/docs/json')).json().paths)
+  t.ok('/api/v1/auth/register' in doc.paths)
 })
 
 t.test('the document lints clean with redocly\'s recommended rules', async (t) => {
