@@ -11,7 +11,7 @@ import { claimsOf, hmac, HEADER, now, resign, sign } from '../../jwt.js'
 
 const INVALID = 'Bearer realm="auth-sessions", error="invalid_token"'
 
-async function rejected (t: Test, app: FastifyInstance, token: string, status = 401, what?: string) {
+async function rejected (t: Test, app: FastifyInstance, token: string, status = 401, what = '') {
   const res = await me(app, token)
   t.equal(res.statusCode, status, what)
   t.same(res.json(), status === 401 ? UNAUTHORIZED : EXPIRED, what)
@@ -99,7 +99,7 @@ t.test('revoked and expired is 403 (expiry is checked before the session)', asyn
 t.test('the Authorization header', async (t) => {
   const app = await build(t)
   const { token, sessionId } = await login(app)
-  const get = (headers: Record<string, string | string[]>) => app.inject({ method: 'GET', url: '/api/v1/auth/me', headers })
+  const get = (headers: Record<string, string | string[] | undefined>) => app.inject({ method: 'GET', url: '/api/v1/auth/me', headers })
   for (const value of [`Bearer ${token}`, `bearer ${token}`, `BEARER ${token}`, `Bearer  ${token}`]) {
     t.equal((await get({ authorization: value })).statusCode, 200, value.slice(0, 9))
   }
@@ -114,7 +114,7 @@ t.test('the Authorization header', async (t) => {
     t.equal(res.statusCode, 401, JSON.stringify(value.slice(0, 12)))
     t.equal(res.headers['www-authenticate'], INVALID)
   }
-  const two = await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: [`Bearer ${token}`, 'Bearer other'] } })
+  const two = await get({ authorization: [`Bearer ${token}`, 'Bearer other'] })
   t.equal(two.statusCode, 401, 'two Authorization headers')
   t.equal(two.headers['www-authenticate'], INVALID)
 })
