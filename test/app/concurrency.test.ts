@@ -2,16 +2,15 @@
  * Races over real HTTP: the group-commit queue must let exactly one of
  * several revocations of one session win, and never half-apply one.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { build, login, me } from '../helper.js'
 
-async function serve (t: Tap, env: Record<string, string> = {}): Promise<{ app: FastifyInstance, url: string }> {
+async function serve (t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance, url: string }> {
   const app = await build(t, { RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0', ...env })
   const url = await app.listen({ port: 0, host: '127.0.0.1' })
   return { app, url }
 }
-type Tap = Parameters<typeof build>[0]
 
 const logoutOver = (url: string, token: string, scope = 'local') => fetch(`${url}/api/v1/auth/logout`, {
   method: 'POST',
