@@ -124,6 +124,8 @@ export default fp(async function sessions (fastify) {
     async logout (current, scope, meta, log) {
       const events: AuditEvent[] = []
       const count = await writes.run(() => {
+        // A job may run twice (batch rolled back, retried alone): start clean.
+        events.length = 0
         const at = Date.now()
         let n = 0
         if (scope === 'others') {
@@ -147,6 +149,7 @@ export default fp(async function sessions (fastify) {
     async revokeById (current, id, meta, log) {
       const events: AuditEvent[] = []
       const outcome = await writes.run(() => {
+        events.length = 0
         if (stillLive.get(current.id, current.jti) === undefined) return 'gone' as const
         const victim = ownedBy.get(id, current.userId)
         if (victim === undefined) return 'not_found' as const
