@@ -23,5 +23,5 @@ t.test('JWT_SECRET unset: generated once, kept in settings, reused on the next s
 t.test('JWT_SECRET set: used as is, nothing stored', async (t) => {
   const app = await build(t)
   t.equal(app.jwtSecret, SECRET)
-  t.equal(app.db.prepare('SELECT count(*) AS n FROM settings').get().n, 0)
+  t.strictSame(app.db.prepare('SELECT count(*) AS n FROM settings').get(), { n: 0 })
 })
