@@ -68,6 +68,8 @@ t.test('library error shapes are the 401 envelope, never 400 or 500', async (t) 
     ['sub of another user', resign(token, { sub: 'not-the-owner' })],
     ['jti not the session\'s', resign(token, { jti: 'AAAAAAAAAAAAAAAAAAAAAA' })],
     ['unknown session', resign(token, { sid: 'no-such-session' })],
+    ['payload of impossible base64 length', `${h}.${p}${'A'.repeat((5 - p.length % 4) % 4)}.${token.split('.')[2]}`],
+    ['payload with stray bits in its last character', `${h}.${p.length % 4 === 0 ? p.slice(0, -2) + 'A_' : p.slice(0, -1) + '_'}.${token.split('.')[2]}`],
     ['two segments', `${h}.${p}`],
     ['four segments', `${token}.x`],
     ['oversized', resign(token, { pad: 'x'.repeat(3000) })],
