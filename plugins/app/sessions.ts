@@ -72,8 +72,10 @@ export default fp(async function sessions (fastify) {
     VALUES (?, ?, ?, ?, ?, ?, ?)`)
   const byId = db.prepare<[string], SessionRow>(
     `SELECT ${COLUMNS}, u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`)
-  const ownedBy = db.prepare<[string, string], Victim>(
-    `SELECT ${COLUMNS} FROM sessions s WHERE s.id = ? AND s.user_id = ?`)
+  // Live sessions only, as the list shows them: an expired row awaiting the
+  // purge is not a session that can be revoked (SPEC §4: 404).
+  const ownedBy = db.prepare<[string, string, number], Victim>(
+    `SELECT ${COLUMNS} FROM sessions s WHERE s.id = ? AND s.user_id = ? AND s.expires_at > ?`)
   const othersOf = db.prepare<[string, string], Victim>(
     `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.id <> ?`)
   const stillLive = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM sessions WHERE id = ? AND jti = ?')
@@ -151,7 +153,7 @@ export default fp(async function sessions (fastify) {
       const outcome = await writes.run(() => {
         events.length = 0
         if (stillLive.get(current.id, current.jti) === undefined) return 'gone' as const
-        const victim = ownedBy.get(id, current.userId)
+        const victim = ownedBy.get(id, current.userId, nowSeconds() - tolerance)
         if (victim === undefined) return 'not_found' as const
         revoke(victim, 'session_revoked', 'session_revoked', meta, Date.now(), events)
         return 'revoked' as const

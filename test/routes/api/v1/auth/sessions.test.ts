@@ -107,3 +107,14 @@ t.test('the caller\'s own session revoked between authentication and the write: 
   t.equal(await app.sessions.logout(current, 'others', { ip: '127.0.0.1', userAgent: null }, app.log), null)
   t.equal((await me(app, a2.token)).statusCode, 200, 'a2 untouched')
 })
+
+t.test('an expired session of mine (not yet purged) is not live: 404, like the list says', async (t) => {
+  const app = await build(t)
+  const a = await login(app)
+  app.db.prepare('INSERT INTO sessions (id, user_id, jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+    .run('expired-session', a.userId, 'expired-jti', Date.now() - 7200_000, Math.floor(Date.now() / 1000) - 10)
+  const res = await revoke(app, a.token, 'expired-session')
+  t.equal(res.statusCode, 404)
+  t.strictSame(res.json(), NOT_FOUND)
+  t.strictSame(app.db.prepare('SELECT count(*) AS n FROM revoked_tokens').get(), { n: 0 }, 'no revocation recorded')
+})
