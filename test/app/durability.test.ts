@@ -93,7 +93,8 @@ t.test('SIGTERM: in-flight requests finish, exit 0, acknowledged logouts on disk
   while (seen() < before + inflight.length) await new Promise((resolve) => setTimeout(resolve, 2))
   server.child.kill('SIGTERM')
   const answers = await Promise.all(inflight)
-  t.equal(await server.exited, 0)
+  const code = await server.exited
+  t.equal(code, 0, `exit code; stderr: ${server.stderr()} stdout tail: ${server.stdout().slice(-1500)}`)
   t.match(server.stdout(), '"signal":"SIGTERM"')
   const db = new Database(DATABASE_PATH, { readonly: true })
   t.strictSame(answers.map((a) => a.status), [201, ...tokens.map(() => 200)], 'every in-flight request was answered')
