@@ -6,7 +6,8 @@ import t from 'tap'
 import { connect, createServer, Socket, type AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import app from '../../app.js'
-import { build, SECRET } from '../helper.js'
+import { build, login, SECRET } from '../helper.js'
+import { claimsOf, resign } from '../jwt.js'
 import { statusOf, WWW_AUTHENTICATE } from '../../plugins/app/errors.js'
 import { clientErrorHandler } from '../../lib/server-options.js'
 
@@ -126,4 +127,37 @@ t.test('Swagger UI and the OpenAPI document are served', async (t) => {
   const doc = await app.inject({ method: 'GET', url: '/docs/json' })
   t.equal(doc.statusCode, 200)
   t.ok(doc.json().paths['/api/v1/auth/logout'])
+})
+
+t.test('every POST route: 415 for non-JSON, 413 over BODY_LIMIT_BYTES, 400 for bad or empty JSON', async (t) => {
+  const app = await build(t, { BODY_LIMIT_BYTES: '256', LOGIN_RATE_LIMIT_MAX: '0' })
+  for (const url of ['/api/v1/auth/register', '/api/v1/auth/login', '/api/v1/auth/logout']) {
+    const cases: Array<[number, string, string]> = [
+      [415, 'text/plain', '{"email":"a@example.com"}'],
+      [415, 'application/x-www-form-urlencoded', 'email=a%40example.com'],
+      [415, 'multipart/form-data; boundary=x', '--x--'],
+      [413, 'application/json', JSON.stringify({ email: 'a'.repeat(300) })],
+      [400, 'application/json', '{"email":'],
+      [400, 'application/json', '']
+    ]
+    for (const [status, type, payload] of cases) {
+      const res = await app.inject({ method: 'POST', url, headers: { 'content-type': type }, payload })
+      t.equal(res.statusCode, status, `${url} ${type} ${payload.slice(0, 8)}`)
+      t.equal(res.json().success, false)
+      t.strictSame(Object.keys(res.json()), ['success', 'message'])
+    }
+  }
+})
+
+t.test('every protected route: 401/403 carry WWW-Authenticate with error="invalid_token"', async (t) => {
+  const app = await build(t, { RATE_LIMIT_MAX: '0' })
+  const a = await login(app)
+  const expired = resign(a.token, { iat: claimsOf(a.token).iat - 7200, exp: claimsOf(a.token).iat - 3600 })
+  for (const [method, url] of [['GET', '/api/v1/auth/me'], ['GET', '/api/v1/auth/sessions'], ['DELETE', `/api/v1/auth/sessions/${a.sessionId}`], ['GET', '/api/v1/auth/events']] as const) {
+    for (const [token, status] of [[expired, 403], ['x.y.z', 401]] as const) {
+      const res = await app.inject({ method, url, headers: { authorization: `Bearer ${token}` } })
+      t.equal(res.statusCode, status, `${method} ${url}`)
+      t.equal(res.headers['www-authenticate'], 'Bearer realm="auth-sessions", error="invalid_token"')
+    }
+  }
 })
