@@ -1,4 +1,5 @@
 import t from 'tap'
+import { createServer } from 'node:net'
 import { run } from './spawn.js'
 
 t.test('a bad environment stops server.ts with one line naming the variable', async (t) => {
@@ -14,4 +15,15 @@ t.test('a bad JWT_SECRET is named but never echoed', async (t) => {
   t.equal(server.stderr().split('\n').length, 2, 'one line')
   t.match(server.stderr(), /^Invalid configuration: JWT_SECRET must be at least 32 characters\n$/)
   t.notMatch(server.stderr(), 'short-secret-value')
+})
+
+t.test('a port already in use: logged, exit 1', async (t) => {
+  const busy = createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => busy.close())
+  const port = (busy.address() as { port: number }).port
+  const server = run({ PORT: String(port), DATABASE_PATH: ':memory:' })
+  t.equal(await server.exited, 1)
+  t.match(server.stdout(), /"msg":"could not start"/)
+  t.match(server.stdout(), /EADDRINUSE/)
 })
