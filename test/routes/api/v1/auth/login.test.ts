@@ -93,3 +93,23 @@ t.test('the session records IP and user agent; TRUST_PROXY decides the IP', asyn
     t.equal(s.userAgent, 'curl/8.0')
   }
 })
+
+t.test('unknown e-mail and wrong password take about the same time (both run argon2)', async (t) => {
+  const app = await build(t, { LOGIN_RATE_LIMIT_MAX: '0' })
+  const { email } = await login(app)
+  const time = async (e: string) => {
+    const start = process.hrtime.bigint()
+    await app.inject({ method: 'POST', url: URL, payload: { email: e, password: 'wrong password' } })
+    return Number(process.hrtime.bigint() - start) / 1e6
+  }
+  const unknown: number[] = []
+  const wrong: number[] = []
+  for (let i = 0; i < 7; i++) {
+    unknown.push(await time('nobody@example.com'))
+    wrong.push(await time(email))
+  }
+  const median = (a: number[]) => a.sort((x, y) => x - y)[3]!
+  const ratio = median(unknown) / median(wrong)
+  // Loose bounds: a shared CI machine is noisy; a missing hash would be ~100x faster.
+  t.ok(ratio > 0.33 && ratio < 3, `median ratio ${ratio.toFixed(2)}`)
+})
