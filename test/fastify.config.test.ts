@@ -87,7 +87,9 @@ t.test('a bad value is a ConfigError naming the variable and what it expected', 
     ['LOG_LEVEL', 'verbose', 'one of fatal, error, warn, info, debug, trace, silent'],
     ['TRUST_PROXY', 'maybe', 'true, false, a hop count or a comma-separated list of addresses'],
     ['REQUEST_TIMEOUT_MS', '3600001', 'an integer from 0 to 3600000'],
-    ['HEADERS_TIMEOUT_MS', 'x', 'an integer from 0 to 3600000']
+    ['HEADERS_TIMEOUT_MS', 'x', 'an integer from 0 to 3600000'],
+    ['JWT_ISSUER', 'i'.repeat(257), 'a string of 1 to 256 characters'],
+    ['JWT_AUDIENCE', 'a'.repeat(257), 'a string of 1 to 256 characters']
   ]
   for (const [name, value, expected] of bad) {
     t.throws(() => loadConfig({ [name]: value }), new ConfigError(`Invalid configuration: ${name} must be ${expected} (got ${JSON.stringify(value)})`), `${name}=${value}`)

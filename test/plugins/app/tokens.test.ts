@@ -165,3 +165,9 @@ t.test('TOKEN_TTL_SECONDS sets exp and expiresIn', async (t) => {
   await new Promise((resolve) => setTimeout(resolve, (c.exp + 1) * 1000 - Date.now()))
   await rejected(t, app, token, 403, 'expired by the real clock')
 })
+
+t.test('the longest JWT_ISSUER and JWT_AUDIENCE the config accepts still give working tokens', async (t) => {
+  const app = await build(t, { JWT_ISSUER: 'i'.repeat(256), JWT_AUDIENCE: 'a'.repeat(256) })
+  const { token } = await login(app)
+  t.equal((await me(app, token)).statusCode, 200)
+})
