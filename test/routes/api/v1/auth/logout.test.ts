@@ -166,3 +166,14 @@ t.test('a failing store is 500, leaks nothing, and leaves the session untouched'
   t.equal(closed.statusCode, 500)
   t.strictSame(closed.json(), INTERNAL)
 })
+
+t.test('global logout revokes live sessions only: an expired one awaiting the purge gets no record or event', async (t) => {
+  const app = await build(t)
+  const a = await login(app)
+  app.db.prepare('INSERT INTO sessions (id, user_id, jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+    .run('expired-session', a.userId, 'expired-jti', Date.now() - 7200_000, Math.floor(Date.now() / 1000) - 10)
+  t.equal((await logout(app, a.token, { token: a.token, scope: 'global' })).statusCode, 200)
+  t.equal(count(app, "SELECT count(*) AS n FROM revoked_tokens WHERE session_id = 'expired-session'"), 0)
+  t.equal(count(app, "SELECT count(*) AS n FROM audit_events WHERE session_id = 'expired-session'"), 0)
+  t.equal(count(app, 'SELECT count(*) AS n FROM revoked_tokens'), 1, 'the current session')
+})
