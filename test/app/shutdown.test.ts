@@ -5,6 +5,9 @@
  */
 import t from 'tap'
 import { Writable } from 'node:stream'
+import Fastify from 'fastify'
+import fp from 'fastify-plugin'
+import root from '../../app.js'
 import { build, testConfig, PASSWORD } from '../helper.js'
 import { serverOptions } from '../../lib/server-options.js'
 
@@ -30,4 +33,29 @@ t.test('close() finishes in-flight requests and does not wait on their keep-aliv
   const timeout = new Promise((resolve) => setTimeout(resolve, 3000, 'timeout'))
   t.equal(await Promise.race([closed.then(() => 'closed'), timeout]), 'closed', 'close() did not wait for the idle connection')
   t.ok(Date.now() - started < 3000)
+})
+
+t.test('a request that arrives while the server is closing gets the 503 envelope', async (t) => {
+  const config = testConfig()
+  const app = Fastify(serverOptions(config))
+  await app.register(fp(root), { config })
+  // Holds close() in its preClose phase, as a running purge can.
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  app.addHook('preClose', () => gate)
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => { release(); return app.close() })
+  const closed = app.close()
+  for (const [path, body] of [
+    ['/api/v1/auth/me', { success: false, message: 'Servicio no disponible' }],
+    ['/api/v1/auth/nope', { success: false, message: 'Servicio no disponible' }],
+    ['/health', { status: 'unavailable' }]
+  ] as const) {
+    const res = await fetch(url + path)
+    t.equal(res.status, 503, path)
+    t.strictSame(await res.json(), body)
+    t.equal(res.headers.get('connection'), 'close')
+  }
+  release()
+  await closed
 })
