@@ -80,3 +80,12 @@ t.test('rate-limited per IP by LOGIN_RATE_LIMIT_MAX', async (t) => {
   const other = await app.inject({ method: 'POST', url: URL, remoteAddress: '10.9.9.9', payload: { email: 'x' } })
   t.equal(other.statusCode, 400, 'another IP has its own budget')
 })
+
+t.test('concurrent registrations of one e-mail: exactly one 201, the rest 409', async (t) => {
+  const app = await build(t, { LOGIN_RATE_LIMIT_MAX: '0' })
+  const answers = await Promise.all(['race@example.com', 'RACE@example.com', 'Race@Example.com', 'race@EXAMPLE.com'].map((email) =>
+    app.inject({ method: 'POST', url: URL, payload: { email, password: PASSWORD } })))
+  t.strictSame(answers.map((r) => r.statusCode).sort(), [201, 409, 409, 409])
+  t.strictSame(app.db.prepare('SELECT count(*) AS n FROM users').get(), { n: 1 })
+  t.strictSame(app.db.prepare("SELECT count(*) AS n FROM audit_events WHERE type = 'register'").get(), { n: 1 }, 'one register event')
+})
