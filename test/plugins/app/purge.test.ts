@@ -75,3 +75,13 @@ t.test('close waits for a running purge and stops it after the current batch', a
   const n = await purging
   t.ok(n >= PURGE_BATCH && n < PURGE_BATCH * 3, `stopped early (${n})`)
 })
+
+t.test('a purge failing while the server closes does not fail the close', async (t) => {
+  const app = await build(t)
+  const live = await login(app)
+  seed(app, live.userId, 3, 0)
+  app.db.pragma('query_only = ON')
+  const purging = app.purge()
+  await t.resolves(app.close(), 'close() resolves')
+  await t.rejects(purging, 'the purge itself reports its failure')
+})
