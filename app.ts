@@ -21,6 +21,7 @@ import sessions from './plugins/app/sessions.js'
 import auth from './plugins/app/auth.js'
 import purge from './plugins/app/purge.js'
 import errors from './plugins/app/errors.js'
+import shutdown from './plugins/app/shutdown.js'
 import health from './routes/health.js'
 import authRoutes from './routes/api/v1/auth/index.js'
 
@@ -34,6 +35,8 @@ export const options = serverOptions(loadConfig())
 export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   const cfg = opts.config ?? loadConfig()
   await fastify.register(config, { config: cfg })
+  // First, so that every response sent during close() carries its hook.
+  await fastify.register(shutdown)
   // Slow clients: a request's headers must arrive within this time (slowloris).
   fastify.server.headersTimeout = cfg.HEADERS_TIMEOUT_MS
   // The store comes first: the signing key may live in it.

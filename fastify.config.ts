@@ -12,8 +12,8 @@ const Bool = (def: boolean) =>
   Type.Boolean({ default: def, description: '"true" or "false"' })
 const Str = (def: string, what: string, minLength = 1) =>
   Type.String({ default: def, minLength, description: what })
-const OptStr = (what: string, minLength = 1) =>
-  Type.Optional(Type.String({ minLength, description: what }))
+const OptStr = (what: string, minLength = 1, maxLength?: number) =>
+  Type.Optional(Type.String({ minLength, ...(maxLength === undefined ? {} : { maxLength }), description: what }))
 
 export const ConfigSchema = Type.Object({
   PORT: Int(0, 65535, 3000, 'an integer from 0 to 65535'),
@@ -22,8 +22,10 @@ export const ConfigSchema = Type.Object({
   JWT_SECRET: OptStr('at least 32 characters', 32),
   TOKEN_TTL_SECONDS: Int(1, 31_536_000, 3600, 'an integer from 1 to 31536000'),
   CLOCK_TOLERANCE_SECONDS: Int(0, 3600, 0, 'an integer from 0 to 3600'),
-  JWT_ISSUER: OptStr('a non-empty string'),
-  JWT_AUDIENCE: OptStr('a non-empty string'),
+  // Bounded: both are written into every token, and the verifier refuses
+  // tokens over 2048 characters before any work (plugins/app/tokens.ts).
+  JWT_ISSUER: OptStr('a string of 1 to 256 characters', 1, 256),
+  JWT_AUDIENCE: OptStr('a string of 1 to 256 characters', 1, 256),
   RATE_LIMIT_MAX: Int(0, 1_000_000_000, 100, 'an integer, 0 or more (0 turns the limit off)'),
   LOGIN_RATE_LIMIT_MAX: Int(0, 1_000_000_000, 10, 'an integer, 0 or more (0 turns the limit off)'),
   BODY_LIMIT_BYTES: Int(1, 1_073_741_824, 65536, 'an integer from 1 to 1073741824'),

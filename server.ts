@@ -5,7 +5,6 @@
  */
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
-import app from './app.js'
 import { ConfigError, loadConfig, type Config } from './fastify.config.js'
 import { serverOptions } from './lib/server-options.js'
 
@@ -18,6 +17,10 @@ try {
   process.exit(1)
 }
 
+// Imported only now: app.ts reads the environment when it loads (its
+// `options` export for fastify-cli), which would turn a bad value into an
+// uncaught stack trace instead of the one line above.
+const { default: app } = await import('./app.js')
 const server = Fastify(serverOptions(config))
 await server.register(app, { config })
 

@@ -51,6 +51,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
     // Never coerce: `["<jwt>"]` is not a token, `123` is not a password.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     clientErrorHandler,
-    return503OnClosing: true
+    // Fastify's own 503 while closing is not our envelope; plugins/app/shutdown.ts answers instead.
+    return503OnClosing: false
   }
 }

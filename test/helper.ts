@@ -2,7 +2,8 @@
  * Builds the real app on a fresh database for each test and closes it in
  * teardown. Tests talk to it with `app.inject`; a few spawn the real server.
  */
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify'
+import fp from 'fastify-plugin'
 import type { Test } from 'tap'
 import app from '../app.js'
 import { loadConfig, type Config } from '../fastify.config.js'
@@ -14,10 +15,15 @@ export function testConfig (env: Record<string, string> = {}): Config {
   return loadConfig({ DATABASE_PATH: ':memory:', LOG_LEVEL: 'silent', JWT_SECRET: SECRET, ...env })
 }
 
-export async function build (t: Test, env: Record<string, string> = {}): Promise<FastifyInstance> {
+/**
+ * The app, wrapped with fastify-plugin so that the tests reach its
+ * decorators (db, sessions, ...); `options` can replace server options
+ * (a logger writing to a stream, for the log tests).
+ */
+export async function build (t: Test, env: Record<string, string> = {}, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const config = testConfig(env)
-  const fastify = Fastify(serverOptions(config))
-  await fastify.register(app, { config })
+  const fastify = Fastify({ ...serverOptions(config), ...options })
+  await fastify.register(fp(app), { config })
   await fastify.ready()
   t.teardown(() => fastify.close())
   return fastify

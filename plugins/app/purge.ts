@@ -44,6 +44,8 @@ export default fp(async function purge (fastify) {
   fastify.addHook('preClose', async () => {
     closing = true
     clearInterval(timer)
-    await running
+    // Its failure goes to whoever started it (the timer logs it); it must
+    // not fail close(), which would skip closing the database.
+    await running?.catch(() => {})
   })
 }, { name: 'purge', dependencies: ['db', 'sessions'] })

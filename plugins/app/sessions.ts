@@ -72,10 +72,13 @@ export default fp(async function sessions (fastify) {
     VALUES (?, ?, ?, ?, ?, ?, ?)`)
   const byId = db.prepare<[string], SessionRow>(
     `SELECT ${COLUMNS}, u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`)
-  const ownedBy = db.prepare<[string, string], Victim>(
-    `SELECT ${COLUMNS} FROM sessions s WHERE s.id = ? AND s.user_id = ?`)
-  const othersOf = db.prepare<[string, string], Victim>(
-    `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.id <> ?`)
+  // Live sessions only, as the list shows them: an expired row awaiting the
+  // purge is not a session that can be revoked (SPEC §4: 404), nor one that
+  // a logout of other or all sessions records and audits.
+  const ownedBy = db.prepare<[string, string, number], Victim>(
+    `SELECT ${COLUMNS} FROM sessions s WHERE s.id = ? AND s.user_id = ? AND s.expires_at > ?`)
+  const othersOf = db.prepare<[string, string, number], Victim>(
+    `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.id <> ? AND s.expires_at > ?`)
   const stillLive = db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM sessions WHERE id = ? AND jti = ?')
   const remove = db.prepare('DELETE FROM sessions WHERE id = ? AND jti = ?')
   const recordRevocation = db.prepare(`INSERT OR IGNORE INTO revoked_tokens
@@ -124,6 +127,8 @@ export default fp(async function sessions (fastify) {
     async logout (current, scope, meta, log) {
       const events: AuditEvent[] = []
       const count = await writes.run(() => {
+        // A job may run twice (batch rolled back, retried alone): start clean.
+        events.length = 0
         const at = Date.now()
         let n = 0
         if (scope === 'others') {
@@ -134,7 +139,7 @@ export default fp(async function sessions (fastify) {
           return null
         }
         if (scope !== 'local') {
-          for (const other of othersOf.all(current.userId, current.id)) {
+          for (const other of othersOf.all(current.userId, current.id, nowSeconds() - tolerance)) {
             if (revoke(other, `logout_${scope}`, 'session_revoked', meta, at, events)) n++
           }
         }
@@ -147,8 +152,9 @@ export default fp(async function sessions (fastify) {
     async revokeById (current, id, meta, log) {
       const events: AuditEvent[] = []
       const outcome = await writes.run(() => {
+        events.length = 0
         if (stillLive.get(current.id, current.jti) === undefined) return 'gone' as const
-        const victim = ownedBy.get(id, current.userId)
+        const victim = ownedBy.get(id, current.userId, nowSeconds() - tolerance)
         if (victim === undefined) return 'not_found' as const
         revoke(victim, 'session_revoked', 'session_revoked', meta, Date.now(), events)
         return 'revoked' as const

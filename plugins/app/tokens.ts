@@ -45,7 +45,9 @@ const MAX_TOKEN_LENGTH = 2048
 const SHAPE = /^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
 // RFC 6750 §2.1: case-insensitive scheme (RFC 7235), one or more spaces, token68.
 const BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
-const SCHEME = /^bearer(?: |$)/i
+// The Bearer scheme with something after it: `Bearer` alone (or with only
+// spaces) carries no token, so RFC 6750 §3.1 wants no error code.
+const SCHEME = /^bearer +[^ ]/i
 
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
 

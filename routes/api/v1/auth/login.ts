@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { TooManyRequestsError } from '../../../../lib/errors.js'
 import { Credentials } from '../../../../schemas/auth.js'
 import { failure, failures, respond } from '../../../../schemas/envelope.js'
 import { LoginResponse } from '../../../../schemas/responses.js'
@@ -9,15 +11,23 @@ import { normalizeEmail } from '../../../../plugins/app/users.js'
 
 const login: FastifyPluginAsyncTypebox = async function (fastify) {
   const { config } = fastify
+  // Not fastify.rateLimit(): its handler skips a request that the route's
+  // per-IP limit has already seen, so the per-e-mail limit never counted.
+  const byEmail = fastify.createRateLimit({
+    max: config.LOGIN_RATE_LIMIT_MAX,
+    keyGenerator: (request) => 'login-email:' + normalizeEmail((request.body as { email: string }).email)
+  })
+  async function perEmail (request: FastifyRequest, reply: FastifyReply) {
+    const limit = await byEmail(request)
+    if (!limit.isAllowed && limit.isExceeded) {
+      reply.header('retry-after', String(limit.ttlInSeconds))
+      throw new TooManyRequestsError()
+    }
+  }
   fastify.post('/login', {
     config: perIp(config, config.LOGIN_RATE_LIMIT_MAX),
     // A second limit per e-mail address, once the body is parsed and valid.
-    preHandler: config.LOGIN_RATE_LIMIT_MAX > 0
-      ? fastify.rateLimit({
-        max: config.LOGIN_RATE_LIMIT_MAX,
-        keyGenerator: (request) => 'login-email:' + normalizeEmail((request.body as { email: string }).email)
-      })
-      : undefined,
+    preHandler: config.LOGIN_RATE_LIMIT_MAX > 0 ? perEmail : undefined,
     schema: {
       tags: ['auth'],
       operationId: 'login',

@@ -1,0 +1,61 @@
+/**
+ * Graceful close over keep-alive connections: a request in flight when
+ * close() starts is answered, and its connection does not then hold the
+ * server open (close-with-grace would kill the process after 10 s).
+ */
+import t from 'tap'
+import { Writable } from 'node:stream'
+import Fastify from 'fastify'
+import fp from 'fastify-plugin'
+import root from '../../app.js'
+import { build, testConfig, PASSWORD } from '../helper.js'
+import { serverOptions } from '../../lib/server-options.js'
+
+t.test('close() finishes in-flight requests and does not wait on their keep-alive connections', async (t) => {
+  const seen = { requests: 0 }
+  const stream = new Writable({ write (chunk, _e, cb) { if (String(chunk).includes('incoming request')) seen.requests++; cb() } })
+  const env = { LOG_LEVEL: 'info' }
+  const app = await build(t, env, { logger: { ...(serverOptions(testConfig(env)).logger as object), stream } })
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  // argon2 keeps this request busy for a while: it is in flight when close() starts.
+  const inflight = fetch(`${url}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'late@example.com', password: PASSWORD })
+  })
+  while (seen.requests === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+  const started = Date.now()
+  const closed = app.close()
+  const res = await inflight
+  t.equal(res.status, 201, 'the in-flight request was answered')
+  t.equal(res.headers.get('connection'), 'close', 'and its connection told to close')
+  await res.json()
+  const timeout = new Promise((resolve) => setTimeout(resolve, 3000, 'timeout'))
+  t.equal(await Promise.race([closed.then(() => 'closed'), timeout]), 'closed', 'close() did not wait for the idle connection')
+  t.ok(Date.now() - started < 3000)
+})
+
+t.test('a request that arrives while the server is closing gets the 503 envelope', async (t) => {
+  const config = testConfig()
+  const app = Fastify(serverOptions(config))
+  await app.register(fp(root), { config })
+  // Holds close() in its preClose phase, as a running purge can.
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  app.addHook('preClose', () => gate)
+  const url = await app.listen({ port: 0, host: '127.0.0.1' })
+  t.teardown(() => { release(); return app.close() })
+  const closed = app.close()
+  for (const [path, body] of [
+    ['/api/v1/auth/me', { success: false, message: 'Servicio no disponible' }],
+    ['/api/v1/auth/nope', { success: false, message: 'Servicio no disponible' }],
+    ['/health', { status: 'unavailable' }]
+  ] as const) {
+    const res = await fetch(url + path)
+    t.equal(res.status, 503, path)
+    t.strictSame(await res.json(), body)
+    t.equal(res.headers.get('connection'), 'close')
+  }
+  release()
+  await closed
+})

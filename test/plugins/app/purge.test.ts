@@ -1,0 +1,87 @@
+import t from 'tap'
+import { Writable } from 'node:stream'
+import { build, login, me, testConfig } from '../../helper.js'
+import { serverOptions } from '../../../lib/server-options.js'
+import { PURGE_BATCH } from '../../../plugins/app/purge.js'
+
+const now = () => Math.floor(Date.now() / 1000)
+
+function seed (app: any, userId: string, expiredSessions: number, expiredRevocations: number) {
+  const session = app.db.prepare('INSERT INTO sessions (id, user_id, jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+  const revocation = app.db.prepare('INSERT INTO revoked_tokens (jti, user_id, session_id, expires_at, revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?)')
+  app.db.transaction(() => {
+    for (let i = 0; i < expiredSessions; i++) session.run(`old-s-${i}`, userId, `old-j-${i}`, Date.now() - 7200_000, now() - 3600)
+    for (let i = 0; i < expiredRevocations; i++) revocation.run(`old-r-${i}`, userId, `old-s-${i}`, now() - 3600, Date.now() - 7200_000, 'logout_local')
+  })()
+}
+/** Polls (a loaded CI machine may fire timers late); the test's own timeout bounds it. */
+async function until (done: () => boolean) {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 20))
+}
+const count = (app: any, table: string) => (app.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+
+t.test('expired sessions and revocations go, in batches; live ones and unexpired revocations stay', async (t) => {
+  const app = await build(t)
+  const live = await login(app)
+  const revoked = await login(app, live.email)
+  await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${revoked.token}` }, payload: { token: revoked.token } })
+  seed(app, live.userId, PURGE_BATCH * 2 + 100, PURGE_BATCH + 7)
+  // A revocation whose token expires in one second is not expired yet.
+  app.db.prepare('INSERT INTO revoked_tokens (jti, user_id, session_id, expires_at, revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?)')
+    .run('almost', live.userId, 'x', now() + 1, Date.now(), 'logout_local')
+  const [a, b] = [app.purge(), app.purge()]
+  t.equal(a, b, 'one purge at a time')
+  t.equal(await a, PURGE_BATCH * 3 + 107)
+  t.equal(count(app, 'sessions'), 1)
+  t.equal(count(app, 'revoked_tokens'), 2)
+  t.equal((await me(app, live.token)).statusCode, 200)
+  t.equal((await me(app, revoked.token)).statusCode, 401, 'the revoked token is still refused')
+  t.equal(await app.purge(), 0)
+})
+
+t.test('requests are served between batches', async (t) => {
+  const app = await build(t)
+  const live = await login(app)
+  seed(app, live.userId, PURGE_BATCH * 4, 0)
+  const purging = app.purge()
+  const res = await me(app, live.token)
+  t.equal(res.statusCode, 200)
+  t.ok(count(app, 'sessions') > 1, 'answered before the purge finished')
+  t.equal(await purging, PURGE_BATCH * 4)
+})
+
+t.test('runs on its interval; a failure is logged, not thrown', async (t) => {
+  const lines: any[] = []
+  const stream = new Writable({ write (chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb() } })
+  const env = { PURGE_INTERVAL_SECONDS: '1', LOG_LEVEL: 'info' }
+  const app = await build(t, env, { logger: { ...(serverOptions(testConfig(env)).logger as object), stream } })
+  const live = await login(app)
+  seed(app, live.userId, 3, 0)
+  // Nothing but the timer calls the purge here.
+  await until(() => count(app, 'sessions') === 1)
+  t.pass('purged by the timer')
+  app.db.pragma('query_only = ON')
+  await until(() => lines.some((l) => l.msg === 'purge failed' && l.level === 50))
+  t.pass('a failed purge is logged as an error')
+  app.db.pragma('query_only = OFF')
+})
+
+t.test('close waits for a running purge and stops it after the current batch', async (t) => {
+  const app = await build(t)
+  const live = await login(app)
+  seed(app, live.userId, PURGE_BATCH * 3, 0)
+  const purging = app.purge()
+  await app.close()
+  const n = await purging
+  t.ok(n >= PURGE_BATCH && n < PURGE_BATCH * 3, `stopped early (${n})`)
+})
+
+t.test('a purge failing while the server closes does not fail the close', async (t) => {
+  const app = await build(t)
+  const live = await login(app)
+  seed(app, live.userId, 3, 0)
+  app.db.pragma('query_only = ON')
+  const purging = app.purge()
+  await t.resolves(app.close(), 'close() resolves')
+  await t.rejects(purging, 'the purge itself reports its failure')
+})
