@@ -3,15 +3,13 @@
  * openapi-fetch) type-checks with real types and runs register, login, me,
  * sessions and logout against a real server process.
  */
-import { spawn, execFile } from 'node:child_process'
-import { once } from 'node:events'
+import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
-import { SECRET } from '../helper.js'
+import { start } from '../spawn.js'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '..', '..')
@@ -20,36 +18,13 @@ const fixtures = join(root, 'test', 'fixtures')
 /** Starts server.ts on a free port and a fresh database; answers its base URL. */
 async function startServer (t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'auth-sessions-client-'))
-  const server = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_PATH: join(dir, 'auth.db'),
-      JWT_SECRET: SECRET,
-      LOGIN_RATE_LIMIT_MAX: '1000',
-      REGISTRATION_ENABLED: 'true',
-      LOG_LEVEL: 'info'
-    },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
+  const server = await start({ DATABASE_PATH: join(dir, 'auth.db'), LOGIN_RATE_LIMIT_MAX: '1000' })
   t.teardown(async () => {
-    if (server.exitCode === null) {
-      server.kill('SIGTERM')
-      await once(server, 'exit')
-    }
+    server.child.kill('SIGTERM')
+    await server.exited
     await rm(dir, { recursive: true, force: true })
   })
-  // Lines keep being read (and dropped) after this one: a full pipe would stall the server.
-  const lines = createInterface({ input: server.stdout })
-  return await new Promise<string>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const url = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)?.[1]
-      if (url !== undefined) resolve(url)
-    })
-    server.once('exit', (code) => reject(new Error(`server.ts exited (${code}) before listening`)))
-  })
+  return server.url
 }
 
 t.test('a client generated from openapi.json is typed and works against the real server', async (t) => {
