@@ -50,6 +50,7 @@ const ALL = { gone: true, revoked: true, audited: true }
 t.test('disk full (SQLITE_FULL): 500 envelope, nothing half-revoked, recovers', async (t) => {
   const { app } = await fileApp(t)
   const victims = await Promise.all([login(app), login(app), login(app)])
+  const loner = await login(app)
   // Cap the file at its current size, then fill every page: the next write that needs a page fails.
   const pages = app.db.pragma('page_count', { simple: true }) as number
   app.db.pragma(`max_page_count = ${pages}`)
@@ -58,7 +59,6 @@ t.test('disk full (SQLITE_FULL): 500 envelope, nothing half-revoked, recovers', 
 
   // In the same batch, a logout that writes nothing (scope others, no other session) still succeeds:
   // the failed batch is retried job by job, so one job's failure does not sink the others.
-  const loner = await login(app)
   const [lonerRes, ...results] = await Promise.all([
     logout(app, loner.token, { token: loner.token, scope: 'others' }),
     ...victims.map((v) => logout(app, v.token))
