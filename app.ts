@@ -20,6 +20,7 @@ import sessions from './plugins/app/sessions.js'
 import auth from './plugins/app/auth.js'
 import purge from './plugins/app/purge.js'
 import errors from './plugins/app/errors.js'
+import drain from './plugins/app/drain.js'
 import health from './routes/health.js'
 import authRoutes from './routes/api/v1/auth/index.js'
 
@@ -53,6 +54,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(auth)
   await fastify.register(purge)
   await fastify.register(errors)
+  await fastify.register(drain)
 
   await fastify.register(health)
   await fastify.register(authRoutes, { prefix: '/api/v1/auth' })

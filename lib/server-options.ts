@@ -51,6 +51,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
     // Never coerce: `["<jwt>"]` is not a token, `123` is not a password.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     clientErrorHandler,
-    return503OnClosing: true
+    // plugins/app/drain.ts answers requests that arrive while closing, with the envelope.
+    return503OnClosing: false
   }
 }
