@@ -5,7 +5,6 @@
  */
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
-import app from './app.js'
 import { ConfigError, loadConfig, type Config } from './fastify.config.js'
 import { serverOptions } from './lib/server-options.js'
 
@@ -13,11 +12,16 @@ let config: Config
 try {
   config = loadConfig()
 } catch (err) {
+  /* c8 ignore next: loadConfig throws only ConfigError; anything else is a bug to surface as is */
   if (!(err instanceof ConfigError)) throw err
   process.stderr.write(err.message + '\n')
   process.exit(1)
 }
 
+// Imported only now: app.ts reads the environment when loaded (its `options`
+// export, for fastify-cli), and a bad value must end in the line above, not
+// in an uncaught stack trace.
+const { default: app } = await import('./app.js')
 const server = Fastify(serverOptions(config))
 await server.register(app, { config })
 

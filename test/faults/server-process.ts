@@ -4,9 +4,10 @@
  * sockets. Port 0 always; the port is read from the "Server listening at"
  * log line.
  *
- * The child runs without tap's NODE_OPTIONS: a SIGKILLed child leaves no
- * coverage anyway, and the server's start-up paths are covered where
- * they are tested (issues 2/3), not by chance here.
+ * The child runs with the test process's own loader (`process.execArgv`:
+ * tap's TypeScript import), so tap tracks its coverage correctly. Not tsx:
+ * under tap's coverage, a tsx child reports every file as 100% covered
+ * (see the seed's harness commit), which would hide untested code.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -25,12 +26,12 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
-export async function startServer (env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const { NODE_OPTIONS: _drop, ...parentEnv } = process.env
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], {
+export async function startServer (env: Record<string, string>, timeoutMs = 30_000, nodeArgs: string[] = []): Promise<ServerProcess> {
+  const loader = process.execArgv.length > 0 ? process.execArgv : ['--import', 'tsx']
+  const child = spawn(process.execPath, [...loader, ...nodeArgs, 'server.ts'], {
     cwd: ROOT,
     env: {
-      ...parentEnv,
+      ...process.env,
       PORT: '0',
       HOST: '127.0.0.1',
       JWT_SECRET: SECRET,
