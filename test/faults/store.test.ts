@@ -126,3 +126,16 @@ t.test('a lock held past the busy timeout: 500 envelope within about one busy ti
     t.same(stateOf(app, v, jtiOf(v.token)), ALL)
   }
 })
+
+t.test('a database that is gone: /health 503, routes 500 envelope', async (t) => {
+  const { app } = await fileApp(t)
+  const victim = await login(app)
+  app.db.close()
+  const health = await app.inject({ method: 'GET', url: '/health' })
+  t.equal(health.statusCode, 503)
+  t.same(health.json(), { status: 'unavailable' })
+  const res = await logout(app, victim.token)
+  t.equal(res.statusCode, 500)
+  t.same(res.json(), INTERNAL)
+  assertNoLeak(t, res, victim.token)
+})

@@ -156,6 +156,7 @@ t.test('forged and malformed tokens', async (t) => {
   const sibling = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
   const strayPayload = vPayload.length % 4 === 0 ? null : vPayload.slice(0, -1) + sibling[sibling.indexOf(vPayload.at(-1)!) + 1]
   if (strayPayload !== null) await refused('stray bits in the payload\'s last character', `${vHeader}.${strayPayload}.${vSig}`)
+  await refused('payload segment of an impossible length (4k+1)', `${vHeader}.${vPayload.length % 4 === 1 ? vPayload : (vPayload + 'AAAA').slice(0, vPayload.length + ((1 - vPayload.length % 4 + 4) % 4))}.${vSig}`)
   await refused('space inside the token', `${vHeader}.${vPayload.slice(0, 10)} ${vPayload.slice(10)}.${vSig}`)
   await refused('newline-encoded inside the token', `${vHeader}.${vPayload}%0A.${vSig}`)
   await refused('percent-encoded dot', `${vHeader}%2E${vPayload}.${vSig}`)
