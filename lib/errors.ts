@@ -30,6 +30,7 @@ export const InvalidCredentialsError = createError('AUTH_INVALID_CREDENTIALS', '
 export const EmailTakenError = createError('AUTH_EMAIL_TAKEN', MESSAGES[409], 409)
 export const NotFoundError = createError('NOT_FOUND', MESSAGES[404], 404)
 export const BadRequestError = createError('BAD_REQUEST', MESSAGES[400], 400)
+export const RateLimitedError = createError('RATE_LIMITED', MESSAGES[429], 429)
 
 /** Codes whose 401/403 carries `WWW-Authenticate` (RFC 6750 §3). */
 export const BEARER_CODES = new Set(['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID', 'AUTH_TOKEN_EXPIRED'])

@@ -13,7 +13,11 @@ export default fp(async function jwt (fastify) {
     sign: { algorithm: 'HS256' },
     verify: {
       algorithms: ['HS256'],
-      requiredClaims: ['sub', 'jti', 'sid', 'iat', 'exp'],
+      // allowedIss/allowedAud only check a claim that is present: a configured
+      // issuer or audience must also be required (RFC 8725 §3.8, §3.9).
+      requiredClaims: ['sub', 'jti', 'sid', 'iat', 'exp',
+        ...(config.JWT_ISSUER === undefined ? [] : ['iss']),
+        ...(config.JWT_AUDIENCE === undefined ? [] : ['aud'])],
       clockTolerance: config.CLOCK_TOLERANCE_SECONDS * 1000,
       ...(config.JWT_ISSUER === undefined ? {} : { allowedIss: config.JWT_ISSUER }),
       ...(config.JWT_AUDIENCE === undefined ? {} : { allowedAud: config.JWT_AUDIENCE }),

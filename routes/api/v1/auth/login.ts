@@ -4,18 +4,30 @@ import { Success, failures, Failure } from '../../../../schemas/envelope.js'
 import { perIp } from '../../../../lib/limits.js'
 import { requestMeta } from '../../../../lib/request-meta.js'
 import { normalizeEmail } from '../../../../plugins/app/users.js'
+import { RateLimitedError } from '../../../../lib/errors.js'
 
 const login: FastifyPluginAsyncTypebox = async function (fastify) {
   const { config } = fastify
+  // A second limit per e-mail address, once the body is parsed and valid, so that
+  // guesses spread over many IPs still run out. Not `fastify.rateLimit()`: its hook
+  // runs once per request, and after the per-IP hook it never counted anything.
+  const perEmail = config.LOGIN_RATE_LIMIT_MAX > 0
+    ? fastify.createRateLimit({
+      max: config.LOGIN_RATE_LIMIT_MAX,
+      keyGenerator: (request) => 'login-email:' + normalizeEmail((request.body as { email: string }).email)
+    })
+    : undefined
   fastify.post('/login', {
     config: perIp(config, config.LOGIN_RATE_LIMIT_MAX),
-    // A second limit per e-mail address, once the body is parsed and valid.
-    preHandler: config.LOGIN_RATE_LIMIT_MAX > 0
-      ? fastify.rateLimit({
-        max: config.LOGIN_RATE_LIMIT_MAX,
-        keyGenerator: (request) => 'login-email:' + normalizeEmail((request.body as { email: string }).email)
-      })
-      : undefined,
+    preHandler: perEmail === undefined
+      ? undefined
+      : async function limitPerEmail (request, reply) {
+        const limit = await perEmail(request)
+        if (!limit.isAllowed && limit.isExceeded) {
+          reply.header('retry-after', limit.ttlInSeconds)
+          throw new RateLimitedError()
+        }
+      },
     schema: {
       tags: ['auth'],
       operationId: 'login',
