@@ -114,13 +114,16 @@ t.test('a session of another user cannot be revoked by id (IDOR)', async (t) => 
 })
 
 t.test('a revoked token stays refused after the purge removes its records', async (t) => {
-  const app = await exposed(t, { TOKEN_TTL_SECONDS: '1' })
+  // The background purge runs too, every second.
+  const app = await exposed(t, { TOKEN_TTL_SECONDS: '1', PURGE_INTERVAL_SECONDS: '1' })
   const gone = await login(app)
   const idle = await login(app)
   t.equal((await logout(app, gone.token)).statusCode, 200)
   const exp = decode(gone.token).exp as number
   await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 1100))
-  t.ok(await app.purge() >= 2, 'the expired session and the expired revocation are purged')
+  t.ok(await app.purge() >= 0, 'a purge on demand joins or follows the background one')
+  t.equal((app.db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n, 0, 'the expired sessions are purged')
+  t.equal((app.db.prepare('SELECT count(*) AS n FROM revoked_tokens').get() as { n: number }).n, 0, 'and the expired revocation')
   for (const token of [gone.token, idle.token]) {
     const res = await me(app, token)
     t.equal(res.statusCode, 403, 'refused: expired, whatever the purge removed')
@@ -175,4 +178,26 @@ t.test('the app reads the environment itself when given no config (fastify-cli)'
   await app.ready()
   t.teardown(() => app.close())
   t.equal((await app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
+})
+
+t.test('scope others by a token whose own session just ended revokes nothing', async (t) => {
+  const app = await build(t, { RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0' })
+  const victim = await login(app)
+  const sibling = await login(app, victim.email)
+  const [local, others] = await Promise.all([
+    logout(app, victim.token),
+    logout(app, victim.token, { token: victim.token, scope: 'others' })
+  ])
+  t.equal(local!.statusCode, 200)
+  t.equal(others!.statusCode, 401, 'the session was gone when the second logout ran')
+  t.equal((await me(app, sibling.token)).statusCode, 200, 'the other session lives')
+})
+
+t.test('registration can be closed, and the switch is strict', async (t) => {
+  const app = await build(t, { REGISTRATION_ENABLED: 'false' })
+  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: 'x@example.com', password: PASSWORD } })
+  t.equal(res.statusCode, 404)
+  t.same(res.json(), NOT_FOUND)
+  t.equal(testConfig({ REGISTRATION_ENABLED: 'true' }).REGISTRATION_ENABLED, true)
+  t.throws(() => testConfig({ REGISTRATION_ENABLED: 'yes' }), /REGISTRATION_ENABLED must be "true" or "false" \(got "yes"\)/)
 })
