@@ -12,6 +12,7 @@ let config: Config
 try {
   config = loadConfig()
 } catch (err) {
+  /* c8 ignore next: loadConfig throws only ConfigError; anything else is a bug to surface as is */
   if (!(err instanceof ConfigError)) throw err
   process.stderr.write(err.message + '\n')
   process.exit(1)

@@ -5,7 +5,8 @@
  */
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import type { FastifyServerOptions, FastifyRequest } from 'fastify'
+import type { Server } from 'node:http'
+import type { FastifyHttpOptions, FastifyRequest } from 'fastify'
 import { trustProxy, type Config } from '../fastify.config.js'
 import { MESSAGES } from './errors.js'
 
@@ -31,7 +32,20 @@ export function clientErrorHandler (err: NodeJS.ErrnoException, socket: Socket):
   socket.destroy()
 }
 
-export function serverOptions (config: Config): FastifyServerOptions {
+/**
+ * How often Node looks for requests past their headers or request timeout.
+ * Node's default, 30 s, lets a slowloris connection live up to 30 s past a
+ * 10 s headers timeout; a quarter of the shortest timeout keeps the cut
+ * within 25% of it, never more often than every 100 ms.
+ * @see https://nodejs.org/api/http.html#httpcreateserveroptions-requestlistener
+ */
+export function checkingInterval (config: Pick<Config, 'HEADERS_TIMEOUT_MS' | 'REQUEST_TIMEOUT_MS'>): number {
+  const timeouts = [config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS].filter((ms) => ms > 0)
+  if (timeouts.length === 0) return 30_000
+  return Math.min(30_000, Math.max(100, Math.floor(Math.min(...timeouts) / 4)))
+}
+
+export function serverOptions (config: Config): FastifyHttpOptions<Server> {
   return {
     logger: {
       level: config.LOG_LEVEL,
@@ -48,6 +62,7 @@ export function serverOptions (config: Config): FastifyServerOptions {
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustProxy(config.TRUST_PROXY),
     requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: { connectionsCheckingInterval: checkingInterval(config) },
     // Never coerce: `["<jwt>"]` is not a token, `123` is not a password.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     clientErrorHandler,

@@ -8,7 +8,11 @@
  * business outcomes through its return value. If the batch fails (a job
  * throws, the disk is full, the file is locked), it is rolled back whole and
  * each job is retried alone, so one bad job cannot sink the others and no
- * job is ever half-applied.
+ * job is ever half-applied. If the transaction could not even begin (the
+ * write lock was not granted within the busy timeout), every job fails at
+ * once: the store is unavailable to all of them alike, and SQLite's wait
+ * blocks the event loop, so a retry per job would stall every request for
+ * one busy timeout per queued job.
  */
 import type { Transaction } from 'better-sqlite3'
 import type { DB } from './sqlite.js'
@@ -23,11 +27,16 @@ export class WriteQueue {
   readonly #db: DB
   #pending: Job[] = []
   #scheduled: NodeJS.Immediate | null = null
+  /** Set when the batch's transaction has begun, i.e. its jobs started to run. */
+  #began = false
   readonly #batch: Transaction<(jobs: Job[]) => unknown[]>
 
   constructor (db: DB) {
     this.#db = db
-    this.#batch = db.transaction((jobs: Job[]) => jobs.map((job) => job.fn()))
+    this.#batch = db.transaction((jobs: Job[]) => {
+      this.#began = true
+      return jobs.map((job) => job.fn())
+    })
   }
 
   run<T> (fn: () => T): Promise<T> {
@@ -45,11 +54,12 @@ export class WriteQueue {
     if (jobs.length === 0) return
     this.#pending = []
     let results: unknown[]
+    this.#began = false
     try {
       results = this.#batch.immediate(jobs)
     } catch (err) {
-      if (jobs.length === 1) {
-        jobs[0]!.reject(err)
+      if (jobs.length === 1 || !this.#began) {
+        for (const job of jobs) job.reject(err)
         return
       }
       for (const job of jobs) this.#runAlone(job)

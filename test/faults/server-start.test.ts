@@ -1,0 +1,53 @@
+/**
+ * The process's own failure paths (server.ts): a bad environment stops it
+ * with one line naming the variable (SPEC §1), not a stack trace; a port it cannot bind stops it with a
+ * logged error; an uncaught error shuts it down through the same graceful
+ * path as SIGTERM, closing the database, with exit code 1.
+ */
+import { createServer } from 'node:net'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import Database from 'better-sqlite3'
+import { call, startServer, stop } from './server-process.js'
+
+const tmp = (t: Test) => {
+  const dir = mkdtempSync(join(tmpdir(), 'auth-start-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return join(dir, 'auth.db')
+}
+
+t.test('a bad environment: exit 1 and one line naming the variable, no secret', async (t) => {
+  await t.rejects(startServer({ DATABASE_PATH: tmp(t), PORT: 'abc' }, 20_000),
+    /exited \(1\) before listening: Invalid configuration: PORT must be an integer from 0 to 65535 \(got "abc"\)\n$/)
+  await t.rejects(startServer({ DATABASE_PATH: tmp(t), JWT_SECRET: 'short-secret' }, 20_000),
+    /exited \(1\) before listening: Invalid configuration: JWT_SECRET must be at least 32 characters\n$/)
+})
+
+t.test('a port already taken: exit 1 with a logged error', async (t) => {
+  const holder = createServer()
+  holder.listen(0, '127.0.0.1')
+  await once(holder, 'listening')
+  t.teardown(() => holder.close())
+  const taken = String((holder.address() as { port: number }).port)
+  await t.rejects(startServer({ DATABASE_PATH: tmp(t), PORT: taken }, 20_000), /exited \(1\) before listening/)
+})
+
+t.test('an uncaught error: graceful shutdown, exit 1, database closed', async (t) => {
+  const path = tmp(t)
+  const preload = fileURLToPath(new URL('../fixtures/throw-later.mjs', import.meta.url))
+  const server = await startServer({ DATABASE_PATH: path }, 30_000, ['--import', preload])
+  t.teardown(() => stop(server))
+  t.equal((await call(server.url, 'GET', '/health')).status, 200)
+  server.child.kill('SIGWINCH')
+  const exit = await server.exited
+  t.equal(exit.code, 1)
+  t.ok(server.lines.some((l) => l.includes('shutting down after an error')), 'the error is logged')
+  // A closed database leaves no -wal behind needing recovery; it opens clean.
+  const db = new Database(path, { readonly: true })
+  t.equal(db.pragma('integrity_check', { simple: true }), 'ok')
+  db.close()
+})
