@@ -1,5 +1,5 @@
 /**
- * Runs the real server (`server.ts` through tsx) as a child process, for the
+ * Runs the real server (`server.ts`) as a child process, for the
  * tests that need a real process: bad configuration, SIGKILL, SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -7,6 +7,17 @@ import { fileURLToPath } from 'node:url'
 import { SECRET } from './helper.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * The test process's own TypeScript loader (tap's), so that the child's
+ * coverage lines up with the parent's and server.ts is measured too. A tsx
+ * child would report ranges of differently compiled code, and merged with
+ * tap's they mark covered lines as uncovered.
+ */
+export const LOADER = process.execArgv.length > 0 ? process.execArgv : ['--import', 'tsx']
+
+/** For a child that runs no code of ours: it reports no coverage at all. */
+export const NO_COVERAGE = { _TAPJS_PROCESSINFO_COV_EXCLUDE_: '/./' }
 
 export interface Server {
   child: ChildProcess
@@ -21,10 +32,6 @@ export interface Server {
 export function serverEnv (env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    // tap's processinfo follows children into their coverage; tsx's source
-    // maps differ from tap's and would scramble the line numbers of the
-    // report, so the server process reports no coverage of its own.
-    _TAPJS_PROCESSINFO_COV_EXCLUDE_: '/./',
     PORT: '0',
     LOG_LEVEL: 'info',
     JWT_SECRET: SECRET,
@@ -39,7 +46,7 @@ export function serverEnv (env: Record<string, string | undefined>): NodeJS.Proc
 }
 
 export function run (env: Record<string, string | undefined>): Server {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server.ts'], { cwd: ROOT, env: serverEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...LOADER, 'server.ts'], { cwd: ROOT, env: serverEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   let err = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d })

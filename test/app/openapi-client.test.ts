@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t, { type Test } from 'tap'
-import { start } from '../spawn.js'
+import { NO_COVERAGE, start } from '../spawn.js'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '..', '..')
@@ -36,7 +36,8 @@ t.test('a client generated from openapi.json is typed and works against the real
   t.equal(tsc, 'ok', 'the program type-checks against the generated client')
 
   const baseUrl = await startServer(t)
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(fixtures, 'client/program.ts'), baseUrl], { cwd: root })
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(fixtures, 'client/program.ts'), baseUrl],
+    { cwd: root, env: { ...process.env, ...NO_COVERAGE } })
   const seen = JSON.parse(stdout)
   t.match(seen.register, { status: 201, email: /^client-\d+@example\.com$/ })
   t.same(seen.login, { status: 200, tokenType: 'Bearer', expiresIn: 3600 })

@@ -13,6 +13,7 @@ import fp from 'fastify-plugin'
 import t from 'tap'
 import app from '../../app.js'
 import { serverOptions } from '../../lib/server-options.js'
+import { LOADER } from '../spawn.js'
 import { openapiDocument } from '../../lib/openapi.js'
 import { build, login, PASSWORD, testConfig } from '../helper.js'
 
@@ -38,8 +39,9 @@ t.test('npm run openapi writes the same document, whatever the environment says'
   const dir = await mkdtemp(join(tmpdir(), 'auth-sessions-openapi-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const file = join(dir, 'openapi.json')
-  await run(process.execPath, ['--import', 'tsx', 'scripts/openapi.ts', file], {
-    cwd: root,
+  // Run where it is run: with no argument, it writes openapi.json in its working folder.
+  await run(process.execPath, [...LOADER, join(root, 'scripts/openapi.ts')], {
+    cwd: dir,
     env: { ...process.env, REGISTRATION_ENABLED: 'false', JWT_ISSUER: 'elsewhere', PORT: '4321', HOST: '0.0.0.0' }
   })
   t.equal(await readFile(file, 'utf8'), committed, 'configuration leaked into the document')
