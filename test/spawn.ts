@@ -28,9 +28,16 @@ export interface Server {
   exited: Promise<number | string>
 }
 
-/** The environment a spawned server gets: nothing inherited but PATH. */
+/**
+ * The environment a spawned server gets: nothing of ours inherited, only
+ * PATH and the loader's own settings (tap's and ts-node's): without them
+ * the child compiles our code differently from the parent and their
+ * coverage no longer lines up.
+ */
 export function serverEnv (env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const loader = Object.entries(process.env).filter(([k]) => /^(TS_NODE_|TAP|_TAPJS_|NODE_OPTIONS$)/.test(k))
   const out: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(loader),
     PATH: process.env.PATH,
     PORT: '0',
     LOG_LEVEL: 'info',
