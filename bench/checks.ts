@@ -63,7 +63,8 @@ export function checkAcked (dbPath: string, ackedFile: string): number {
   const db = new Database(dbPath)
   try {
     const live = db.prepare('SELECT 1 FROM sessions WHERE id = ?').pluck()
-    const revoked = db.prepare('SELECT session_id FROM revoked_tokens WHERE jti = ?').pluck()
+    const revoked = new Map<string, string>()
+    for (const r of db.prepare('SELECT jti, session_id AS sid FROM revoked_tokens').iterate() as Iterable<{ jti: string, sid: string }>) revoked.set(r.jti, r.sid)
     for (const token of acked) {
       const { sid, jti } = claims(token)
       if (live.get(sid) !== undefined) fail(`acknowledged logout of session ${sid} was lost: its row is back`)

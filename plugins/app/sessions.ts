@@ -93,8 +93,8 @@ export default fp(async function sessions (fastify) {
   const purgeSessions = db.prepare(`DELETE FROM sessions WHERE id IN
     (SELECT id FROM sessions WHERE expires_at < ? LIMIT ?)`)
   // A revocation is kept until its token could no longer be accepted anyway.
-  const purgeRevocations = db.prepare(`DELETE FROM revoked_tokens WHERE jti IN
-    (SELECT jti FROM revoked_tokens WHERE expires_at < ? LIMIT ?)`)
+  const purgeRevocations = db.prepare(`DELETE FROM revoked_tokens WHERE (expires_at, jti) IN
+    (SELECT expires_at, jti FROM revoked_tokens WHERE expires_at < ? LIMIT ?)`)
   const tolerance = config.CLOCK_TOLERANCE_SECONDS
 
   const event = (type: EventType, s: Pick<SessionRow, 'id' | 'jti'> & { userId: string }, meta: RequestMeta, at: number): AuditEvent =>
