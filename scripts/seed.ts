@@ -34,7 +34,7 @@ export interface SeedResult {
 
 const META: RequestMeta = { ip: '127.0.0.1', userAgent: 'auth-sessions seed' }
 /** Logouts queued per write-queue turn: one commit each, memory bounded. */
-const REVOKE_CHUNK = 10_000
+const REVOKE_CHUNK = 50_000
 const LINES_PER_WRITE = 10_000
 
 const USAGE = 'usage: npm run seed -- --sessions N --tokens-file FILE [--revoked M]'

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import Fastify from 'fastify'
 import app from '../../../app.js'
+import { nextBatch, PURGE_TARGET_MS } from '../../../plugins/app/purge.js'
 import { login, logout, me, testConfig } from '../../helper.js'
 
 // revoked_tokens is keyed by (expires_at, jti): the purge deletes a range from its start.
@@ -23,4 +24,12 @@ t.test('expired revocation records and sessions are purged; live ones stay', asy
   t.equal(count('sessions'), 1)
   t.equal((await me(fastify, live.token)).statusCode, 200)
   t.equal((await logout(fastify, gone.token)).statusCode, 403, 'still refused: expired now')
+})
+
+t.test('the purge batch adapts to how long a batch blocked', async (t) => {
+  t.equal(nextBatch(64, PURGE_TARGET_MS * 2), 32, 'too slow: halved')
+  t.equal(nextBatch(16, PURGE_TARGET_MS * 2), 16, 'never below 16')
+  t.equal(nextBatch(64, 0), 128, 'quick: doubled')
+  t.equal(nextBatch(2000, 0), 2000, 'never above 2000')
+  t.equal(nextBatch(64, PURGE_TARGET_MS * 0.75), 64, 'about right: kept')
 })
