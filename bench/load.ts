@@ -76,6 +76,8 @@ const meRequest = {
   }
 }
 
+// The orchestrator times its SIGKILL from here, not from the spawn.
+process.stderr.write('started\n')
 const result = await autocannon({
   url: opts.url,
   connections: opts.connections,

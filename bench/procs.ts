@@ -70,18 +70,28 @@ export async function stopTarget (t: Target, signal: NodeJS.Signals = 'SIGTERM')
 }
 
 /** Runs a command to completion; resolves with its stdout, rejects on a non-zero exit. */
-export function run (args: string[], env: Record<string, string> = {}): Promise<string> {
+export function run (args: string[], env: Record<string, string> = {}, onStderr?: (text: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     proc.stdout.on('data', (d: Buffer) => { out += d })
-    proc.stderr.on('data', (d: Buffer) => { err += d })
+    proc.stderr.on('data', (d: Buffer) => {
+      err += d
+      onStderr?.(err)
+    })
     proc.once('exit', (code) => code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}: ${err}`)))
   })
 }
 
-export async function load (opts: LoadOptions): Promise<LoadResult> {
-  const out = await run(['--import', 'tsx', 'bench/load.ts', JSON.stringify(opts)])
+/** Runs the load generator; `onStart` is called once its requests begin. */
+export async function load (opts: LoadOptions, onStart?: () => void): Promise<LoadResult> {
+  let started = false
+  const out = await run(['--import', 'tsx', 'bench/load.ts', JSON.stringify(opts)], {}, (err) => {
+    if (!started && err.includes('started\n')) {
+      started = true
+      onStart?.()
+    }
+  })
   return JSON.parse(out.trim().split('\n').pop()!) as LoadResult
 }

@@ -50,7 +50,9 @@ function runTable (r: BenchResult): string {
     row('bare Fastify, POST logout-shaped', r.bare.load, r.bare.rssMiB, '1'),
     row(`server, POST /logout (${r.settings.sessions / 1000}k sessions)`, r.small.logout, r.small.rssMiB, `${r2(r.small.logout.rps / r.bare.load.rps)} × bare`),
     row('Fastify + @fastify/jwt, verify only', r.verify.load, r.verify.rssMiB, '1'),
-    row('server, GET /me', r.small.me, '(same process)', `${r2(r.small.me.rps / r.verify.load.rps)} × verify`)
+    row('server, GET /me', r.small.me, '(same process)', `${r2(r.small.me.rps / r.verify.load.rps)} × verify`),
+    row('server at LOG_LEVEL=info, POST /logout', r.info.logout, r.info.rssMiB, `${r2(r.info.logout.rps / r.bare.load.rps)} × bare`),
+    row('server at LOG_LEVEL=info, GET /me', r.info.me, '(same process)', `${r2(r.info.me.rps / r.verify.load.rps)} × verify`)
   ]
   if (r.scale !== null) {
     lines.push(

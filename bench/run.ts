@@ -23,7 +23,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '64' },
-    sessions: { type: 'string', default: '250000' },
+    sessions: { type: 'string', default: '300000' },
     'scale-sessions': { type: 'string', default: '1000000' },
     'no-scale': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false }
@@ -44,9 +44,13 @@ mkdirSync(TMP, { recursive: true })
 const log = (line: string) => process.stdout.write(line + '\n')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** The server as `npm start` runs it, every limit on but the per-IP rate limit raised (one client IP sends everything). */
+/**
+ * The server as `npm start` runs it, every limit on but the per-IP rate limit
+ * raised (one client IP sends everything), and logging at warn like the
+ * baselines' (none): the info-level cost is measured separately.
+ */
 function serverEnv (db: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { DATABASE_PATH: db, JWT_SECRET: SECRET, RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'info', ...extra }
+  return { DATABASE_PATH: db, JWT_SECRET: SECRET, RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'warn', ...extra }
 }
 
 async function seed (db: string, tokens: string, sessions: number, revoked: number, extra: Record<string, string> = {}) {
@@ -59,9 +63,11 @@ async function seed (db: string, tokens: string, sessions: number, revoked: numb
 const SLICES = {
   probes: [0, 10],
   mePool: [10, 1010],
-  warm: [1010, 31010],
-  timed: [31010, 200000],
-  crash: [200000, 250000]
+  warm: [1010, 21010],
+  timed: [21010, 150000],
+  infoWarm: [150000, 160000],
+  infoTimed: [160000, 250000],
+  crash: [250000, 300000]
 } as const
 
 interface Measured { load: LoadResult, rssMiB: number }
@@ -86,17 +92,20 @@ async function baseline (name: string, script: string, mode: 'logout' | 'me', to
 interface ServerRun { logout: LoadResult, me: LoadResult, rssMiB: number, startupMs: number, ackedChecked: number }
 
 /** The real server: correctness, logout under load, /me under load, correctness again, then every acked logout checked in the file. */
-async function server (name: string, db: string, tokensFile: string): Promise<ServerRun> {
+async function server (name: string, db: string, tokensFile: string, logLevel = 'warn'): Promise<ServerRun> {
   const tokens = readFileSync(tokensFile, 'utf8').split('\n', SLICES.probes[1])
-  const t = await startTarget(name, 'dist/server.js', serverEnv(db), `${TMP}${name}.log`)
+  const t = await startTarget(name, 'dist/server.js', serverEnv(db, { LOG_LEVEL: logLevel }), logLevel === 'info' ? '/dev/null' : `${TMP}${name}.log`)
   log(`  ${name}: started in ${t.startupMs} ms`)
-  await checkFreshLogout(t.url, tokens[0]!)
+  const probe = logLevel === 'info' ? 2 : 0
+  await checkFreshLogout(t.url, tokens[probe]!)
   const acked = `${TMP}${name}-acked.txt`
-  const logout = await measure(t, 'logout', tokensFile, SLICES.timed, SLICES.warm, acked)
+  const logout = logLevel === 'info'
+    ? await measure(t, 'logout', tokensFile, SLICES.infoTimed, SLICES.infoWarm, acked)
+    : await measure(t, 'logout', tokensFile, SLICES.timed, SLICES.warm, acked)
   const me = await measure(t, 'me', tokensFile, SLICES.mePool, SLICES.mePool)
   const consumed = readFileSync(acked, 'utf8').split('\n', 1)[0]!
   await checkConsumed(t.url, consumed)
-  await checkFreshLogout(t.url, tokens[1]!)
+  await checkFreshLogout(t.url, tokens[probe + 1]!)
   const rssMiB = peakRssMiB(t.proc.pid!)
   await stopTarget(t)
   const ackedChecked = checkAcked(db, acked)
@@ -108,7 +117,10 @@ async function server (name: string, db: string, tokensFile: string): Promise<Se
 async function crash (db: string, tokensFile: string): Promise<{ acked: number, lost: number }> {
   const t = await startTarget('crash', 'dist/server.js', serverEnv(db), `${TMP}crash.log`)
   const acked = `${TMP}crash-acked.txt`
-  const loading = load({ url: t.url, mode: 'logout', tokensFile, from: SLICES.crash[0], to: SLICES.crash[1], connections: CONNECTIONS, duration: 4, acked })
+  let started: () => void = () => {}
+  const loadStarted = new Promise<void>((resolve) => { started = resolve })
+  const loading = load({ url: t.url, mode: 'logout', tokensFile, from: SLICES.crash[0], to: SLICES.crash[1], connections: CONNECTIONS, duration: 4, acked }, started)
+  await loadStarted
   await sleep(2000)
   t.proc.kill('SIGKILL')
   await t.exited
@@ -128,7 +140,7 @@ async function purge (sessions: number): Promise<{ rows: number, ms: number, max
   // Half expired sessions, half expired revocations: TOKEN_TTL_SECONDS=1, then wait.
   await seed(db, TMP + 'purge-tokens.txt', sessions / 2, sessions / 2, { TOKEN_TTL_SECONDS: '1' })
   await sleep(2100)
-  const out = await run(['--import', 'tsx', 'bench/purge.ts'], { DATABASE_PATH: db, JWT_SECRET: SECRET, LOG_LEVEL: 'warn' })
+  const out = await run(['bench/purge.js'], { DATABASE_PATH: db, JWT_SECRET: SECRET, LOG_LEVEL: 'warn' })
   return JSON.parse(out.trim().split('\n').pop()!)
 }
 
@@ -158,6 +170,8 @@ log('baselines and server')
 const bare = await baseline('bare', 'bench/baseline-bare.js', 'logout', smallTokens)
 const small = await server('server', smallDb, smallTokens)
 const verify = await baseline('jwt-verify', 'bench/baseline-jwt.js', 'me', smallTokens)
+log('the server again at LOG_LEVEL=info (access and audit log lines, to /dev/null)')
+const info = await server('server-info', smallDb, smallTokens, 'info')
 const crashed = await crash(smallDb, smallTokens)
 
 let scale: (ServerRun & { seedMs: number, purge: Awaited<ReturnType<typeof purge>> }) | null = null
@@ -181,6 +195,7 @@ const result = {
   bare,
   verify,
   small,
+  info,
   crash: crashed,
   scale,
   totalSeconds: Math.round((performance.now() - started) / 1000)
