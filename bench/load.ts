@@ -22,6 +22,8 @@ export interface LoadOptions {
   connections: number
   duration: number
   acked?: string
+  /** Baselines only: cycle through the slice (they never revoke anything). */
+  reuse?: boolean
 }
 
 export interface LoadResult {
@@ -51,7 +53,7 @@ const logoutRequest = {
   method: 'POST',
   path: '/api/v1/auth/logout',
   setupRequest (req: Req, ctx: Ctx) {
-    let token = tokens[next++]
+    let token = opts.reuse === true ? tokens[next++ % tokens.length] : tokens[next++]
     if (token === undefined) {
       // Out of fresh tokens: resend the last one, which then counts as a non-2xx.
       exhausted = true

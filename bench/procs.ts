@@ -54,8 +54,14 @@ export async function startTarget (name: string, script: string, env: Record<str
     if (performance.now() - started > 30_000) throw new Error(`${name} did not start; see ${log}`)
     await sleep(5)
   }
+  live.add(proc)
+  exited.then(() => live.delete(proc), () => {})
   return { name, proc, url, startupMs: Math.round(performance.now() - started), exited }
 }
+
+/** Targets still running: killed if the benchmark itself fails. */
+const live = new Set<ChildProcess>()
+process.once('exit', () => { for (const p of live) p.kill('SIGKILL') })
 
 /** Peak resident set size of a live process, in MiB. */
 export function peakRssMiB (pid: number): number {

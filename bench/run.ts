@@ -42,6 +42,10 @@ rmSync(TMP, { recursive: true, force: true })
 mkdirSync(TMP, { recursive: true })
 
 const log = (line: string) => process.stdout.write(line + '\n')
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`bench failed: ${String(err)}\n`)
+  process.exit(1)
+})
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -72,9 +76,9 @@ const SLICES = {
 
 interface Measured { load: LoadResult, rssMiB: number }
 
-async function measure (t: Target, mode: 'logout' | 'me', tokensFile: string, slice: readonly [number, number], warmSlice: readonly [number, number], acked?: string): Promise<LoadResult> {
-  await load({ url: t.url, mode, tokensFile, from: warmSlice[0], to: warmSlice[1], connections: CONNECTIONS, duration: WARMUP })
-  const r = await load({ url: t.url, mode, tokensFile, from: slice[0], to: slice[1], connections: CONNECTIONS, duration: DURATION, ...(acked === undefined ? {} : { acked }) })
+async function measure (t: Target, mode: 'logout' | 'me', tokensFile: string, slice: readonly [number, number], warmSlice: readonly [number, number], acked?: string, reuse = false): Promise<LoadResult> {
+  await load({ url: t.url, mode, tokensFile, from: warmSlice[0], to: warmSlice[1], connections: CONNECTIONS, duration: WARMUP, reuse })
+  const r = await load({ url: t.url, mode, tokensFile, from: slice[0], to: slice[1], connections: CONNECTIONS, duration: DURATION, reuse, ...(acked === undefined ? {} : { acked }) })
   log(`  ${t.name} ${mode}: ${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`)
   if (r.exhausted) throw new Error(`${t.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
   return r
@@ -83,7 +87,7 @@ async function measure (t: Target, mode: 'logout' | 'me', tokensFile: string, sl
 async function baseline (name: string, script: string, mode: 'logout' | 'me', tokensFile: string): Promise<Measured> {
   const t = await startTarget(name, script, { JWT_SECRET: SECRET }, `${TMP}${name}.log`)
   const slice = mode === 'logout' ? SLICES.timed : SLICES.mePool
-  const r = await measure(t, mode, tokensFile, slice, mode === 'logout' ? SLICES.warm : SLICES.mePool)
+  const r = await measure(t, mode, tokensFile, slice, mode === 'logout' ? SLICES.warm : SLICES.mePool, undefined, true)
   const rssMiB = peakRssMiB(t.proc.pid!)
   await stopTarget(t)
   return { load: r, rssMiB }
