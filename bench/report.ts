@@ -2,6 +2,7 @@
  * The results section of BENCHMARKS.md, from bench/results/latest.json and,
  * when there is one, the run before it (targets must hold in both).
  */
+import { readFileSync, writeFileSync } from 'node:fs'
 import type { BenchResult } from './run.js'
 import type { LoadResult } from './load.js'
 
@@ -50,10 +51,14 @@ function runTable (r: BenchResult): string {
     row('bare Fastify, POST logout-shaped', r.bare.load, r.bare.rssMiB, '1'),
     row(`server, POST /logout (${r.settings.sessions / 1000}k sessions)`, r.small.logout, r.small.rssMiB, `${r2(r.small.logout.rps / r.bare.load.rps)} × bare`),
     row('Fastify + @fastify/jwt, verify only', r.verify.load, r.verify.rssMiB, '1'),
-    row('server, GET /me', r.small.me, '(same process)', `${r2(r.small.me.rps / r.verify.load.rps)} × verify`),
-    row('server at LOG_LEVEL=info, POST /logout', r.info.logout, r.info.rssMiB, `${r2(r.info.logout.rps / r.bare.load.rps)} × bare`),
-    row('server at LOG_LEVEL=info, GET /me', r.info.me, '(same process)', `${r2(r.info.me.rps / r.verify.load.rps)} × verify`)
+    row('server, GET /me', r.small.me, '(same process)', `${r2(r.small.me.rps / r.verify.load.rps)} × verify`)
   ]
+  if (r.info !== undefined) {
+    lines.push(
+      row('server at LOG_LEVEL=info, POST /logout', r.info.logout, r.info.rssMiB, `${r2(r.info.logout.rps / r.bare.load.rps)} × bare`),
+      row('server at LOG_LEVEL=info, GET /me', r.info.me, '(same process)', `${r2(r.info.me.rps / r.verify.load.rps)} × verify`)
+    )
+  }
   if (r.scale !== null) {
     lines.push(
       row(`server, POST /logout (${r.settings.scaleSessions / 1e6}M sessions + ${r.settings.scaleSessions / 1e6}M revocations)`, r.scale.logout, r.scale.rssMiB, `${r2(r.scale.logout.rps / r.bare.load.rps)} × bare`),
@@ -74,4 +79,16 @@ export function renderResults (latest: BenchResult, previous: BenchResult | null
   lines.push('')
   for (const r of runs) lines.push(`### ${r === latest ? 'Latest run' : 'Previous run'}`, '', runTable(r), '')
   return lines.join('\n')
+}
+
+const BEGIN = '<!-- results:begin -->'
+const END = '<!-- results:end -->'
+
+/** Replaces the results section of BENCHMARKS.md (between its two markers). */
+export function writeResults (doc: string, report: string): void {
+  const text = readFileSync(doc, 'utf8')
+  const i = text.indexOf(BEGIN)
+  const j = text.indexOf(END)
+  if (i < 0 || j < i) throw new Error(`${doc} has no results markers`)
+  writeFileSync(doc, text.slice(0, i + BEGIN.length) + '\n' + report + '\n' + text.slice(j))
 }

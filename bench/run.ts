@@ -15,7 +15,7 @@ import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 import { checkAcked, checkConsumed, checkFreshLogout } from './checks.js'
 import { ROOT, load, peakRssMiB, run, startTarget, stopTarget, type Target } from './procs.js'
-import { renderResults } from './report.js'
+import { renderResults, writeResults } from './report.js'
 import type { LoadResult } from './load.js'
 
 const { values: args } = parseArgs({
@@ -208,14 +208,6 @@ if (existsSync(RESULTS + 'latest.json')) renameSync(RESULTS + 'latest.json', RES
 writeFileSync(RESULTS + 'latest.json', JSON.stringify(result, null, 2) + '\n')
 const report = renderResults(result, existsSync(RESULTS + 'previous.json') ? JSON.parse(readFileSync(RESULTS + 'previous.json', 'utf8')) : null)
 log('\n' + report)
-if (!args['no-write']) {
-  const doc = ROOT + 'BENCHMARKS.md'
-  const text = readFileSync(doc, 'utf8')
-  const begin = '<!-- results:begin -->'
-  const end = '<!-- results:end -->'
-  const i = text.indexOf(begin)
-  const j = text.indexOf(end)
-  if (i >= 0 && j > i) writeFileSync(doc, text.slice(0, i + begin.length) + '\n' + report + '\n' + text.slice(j))
-}
+if (!args['no-write']) writeResults(ROOT + 'BENCHMARKS.md', report)
 rmSync(TMP, { recursive: true, force: true })
 export type BenchResult = typeof result
