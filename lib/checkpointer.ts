@@ -6,11 +6,15 @@
  * thread with its own connection does, every `intervalMs`. Durability is
  * unchanged: a commit is durable once its WAL frames are synced.
  *
- * PASSIVE never blocks the writer. When the WAL has still grown past
- * `restartBytes` (the writer never paused long enough for a PASSIVE
- * checkpoint to catch up), a RESTART makes the next commit start the log
- * again from its beginning, so the file stays bounded. If the thread fails,
- * the serving connection checkpoints inline again.
+ * Only PASSIVE checkpoints: they never block the writer. Once a checkpoint
+ * has copied every frame, the writer's next commit starts the log again from
+ * its beginning. When the WAL has grown past `restartBytes` (the writer never
+ * paused long enough), the thread checkpoints again at once, up to ten times,
+ * to catch up, so the file stays bounded. Not RESTART: it holds off the
+ * writer while it copies the whole WAL, and the serving connection then
+ * waits in its busy handler, on the event loop (a 442 ms stall measured
+ * while purging a million rows). If the thread fails, the serving
+ * connection checkpoints inline again.
  * @see https://www.sqlite.org/wal.html#ckpt
  * @see https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
  */
@@ -42,8 +46,10 @@ db.pragma('busy_timeout = 5000')
 db.pragma('synchronous = FULL')
 const pageSize = db.pragma('page_size', { simple: true })
 const timer = setInterval(() => {
-  const [r] = db.pragma('wal_checkpoint(PASSIVE)')
-  if (r.log * pageSize > workerData.restartBytes) db.pragma('wal_checkpoint(RESTART)')
+  let [r] = db.pragma('wal_checkpoint(PASSIVE)')
+  for (let i = 0; i < 10 && r.log * pageSize > workerData.restartBytes && r.checkpointed < r.log; i++) {
+    [r] = db.pragma('wal_checkpoint(PASSIVE)')
+  }
 }, workerData.intervalMs)
 parentPort.once('message', () => {
   clearInterval(timer)
