@@ -24,15 +24,19 @@ CREATE INDEX sessions_by_user ON sessions (user_id, created_at);
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 
 -- Every revoked token, kept until the token would have expired anyway.
+-- Keyed by expiry first: a logout then writes one B-tree, not a jti tree
+-- plus an expiry index, and the purge deletes a range from its start.
+-- Enforcement never reads this table (a token needs its session row); a jti
+-- always comes with the same `exp`, so the key is still one row per token.
 CREATE TABLE revoked_tokens (
-  jti        TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL,
+  jti        TEXT NOT NULL,
   user_id    TEXT NOT NULL,
   session_id TEXT NOT NULL,
-  expires_at INTEGER NOT NULL,
   revoked_at INTEGER NOT NULL,
-  reason     TEXT NOT NULL
+  reason     TEXT NOT NULL,
+  PRIMARY KEY (expires_at, jti)
 ) WITHOUT ROWID;
-CREATE INDEX revoked_by_expiry ON revoked_tokens (expires_at);
 
 CREATE TABLE audit_events (
   id         INTEGER PRIMARY KEY,

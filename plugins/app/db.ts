@@ -1,10 +1,13 @@
 /**
- * The SQLite store and its group-commit write queue.
+ * The SQLite store, its group-commit write queue, and (for a file) the
+ * checkpoint thread that keeps WAL checkpoints off the event loop.
  * @see ../../lib/sqlite.ts for the pragmas and migrations
+ * @see ../../lib/checkpointer.ts
  */
 import fp from 'fastify-plugin'
 import { openDatabase, type DB } from '../../lib/sqlite.js'
 import { WriteQueue } from '../../lib/write-queue.js'
+import { startCheckpointer, type Checkpointer } from '../../lib/checkpointer.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,11 +19,18 @@ declare module 'fastify' {
 export default fp(async function db (fastify) {
   const db = openDatabase(fastify.config.DATABASE_PATH)
   const writes = new WriteQueue(db)
+  let checkpointer: Checkpointer | null = null
+  if (!db.memory) {
+    checkpointer = await startCheckpointer(db, {
+      onError: (err) => fastify.log.error({ err }, 'checkpoint thread failed; checkpointing inline')
+    })
+  }
   fastify.decorate('db', db)
   fastify.decorate('writes', writes)
   fastify.addHook('onClose', async () => {
     // Every acknowledged write is already committed; commit what is queued.
     writes.flush()
+    await checkpointer?.stop()
     db.close()
   })
 }, { name: 'db', dependencies: ['config'] })

@@ -45,6 +45,13 @@ export type LogoutScope = 'local' | 'others' | 'global'
 
 export interface SessionStore {
   open (userId: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<OpenedSession>
+  /**
+   * Opens `count` sessions of one user in a single commit, each exactly as
+   * `open` would (token, row, audit row), handing each to `each` once
+   * committed. For the seed command (scripts/seed.ts), which loads test data
+   * through the same code as login.
+   */
+  openMany (userId: string, count: number, meta: RequestMeta, each: (opened: OpenedSession) => void): Promise<void>
   /** The live session a token names, or undefined. */
   find (sessionId: string): SessionRow | undefined
   /** Logout by the current session; null when that session is already gone (a concurrent logout won). */
@@ -89,8 +96,8 @@ export default fp(async function sessions (fastify) {
   const purgeSessions = db.prepare(`DELETE FROM sessions WHERE id IN
     (SELECT id FROM sessions WHERE expires_at < ? LIMIT ?)`)
   // A revocation is kept until its token could no longer be accepted anyway.
-  const purgeRevocations = db.prepare(`DELETE FROM revoked_tokens WHERE jti IN
-    (SELECT jti FROM revoked_tokens WHERE expires_at < ? LIMIT ?)`)
+  const purgeRevocations = db.prepare(`DELETE FROM revoked_tokens WHERE (expires_at, jti) IN
+    (SELECT expires_at, jti FROM revoked_tokens WHERE expires_at < ? LIMIT ?)`)
   const tolerance = config.CLOCK_TOLERANCE_SECONDS
 
   const event = (type: EventType, s: Pick<SessionRow, 'id' | 'jti'> & { userId: string }, meta: RequestMeta, at: number): AuditEvent =>
@@ -106,18 +113,32 @@ export default fp(async function sessions (fastify) {
     return true
   }
 
+  /** Inside a job: issues a token and writes its session row and `login` audit row. */
+  function insertSession (userId: string, meta: RequestMeta): { opened: OpenedSession, event: AuditEvent } {
+    const sessionId = randomId()
+    const issued = tokens.issue(userId, sessionId)
+    const at = Date.now()
+    const e = event('login', { id: sessionId, jti: issued.jti, userId }, meta, at)
+    insert.run(sessionId, userId, issued.jti, at, issued.exp, meta.ip, meta.userAgent)
+    audit.insert(e)
+    const opened = { token: issued.token, sessionId, expiresAt: iso(issued.exp * 1000), expiresIn: issued.exp - issued.iat }
+    return { opened, event: e }
+  }
+
   const store: SessionStore = {
     async open (userId, meta, log) {
-      const sessionId = randomId()
-      const issued = tokens.issue(userId, sessionId)
-      const at = Date.now()
-      const e = event('login', { id: sessionId, jti: issued.jti, userId }, meta, at)
-      await writes.run(() => {
-        insert.run(sessionId, userId, issued.jti, at, issued.exp, meta.ip, meta.userAgent)
-        audit.insert(e)
+      const { opened, event } = await writes.run(() => insertSession(userId, meta))
+      audit.log(log, [event])
+      return opened
+    },
+
+    async openMany (userId, count, meta, each) {
+      const opened = await writes.run(() => {
+        const out: OpenedSession[] = []
+        for (let i = 0; i < count; i++) out.push(insertSession(userId, meta).opened)
+        return out
       })
-      audit.log(log, [e])
-      return { token: issued.token, sessionId, expiresAt: iso(issued.exp * 1000), expiresIn: issued.exp - issued.iat }
+      for (const o of opened) each(o)
     },
 
     find (sessionId) {

@@ -1,0 +1,25 @@
+// Baseline 2: Fastify + @fastify/jwt with the server's verify options
+// (HS256 pinned, verified-token cache), one GET route that only verifies the
+// Bearer token and answers an envelope with its subject. No session lookup:
+// this is the floor for GET /api/v1/auth/me.
+// PORT and JWT_SECRET from the environment.
+import Fastify from 'fastify'
+import fastifyJwt from '@fastify/jwt'
+
+const fastify = Fastify()
+await fastify.register(fastifyJwt, {
+  secret: process.env.JWT_SECRET,
+  verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'jti', 'sid', 'iat', 'exp'], cache: true }
+})
+fastify.get('/api/v1/auth/me', async (request, reply) => {
+  let claims
+  try {
+    claims = await request.jwtVerify()
+  } catch {
+    return reply.code(401).send({ success: false, message: 'Token no proporcionado o inválido' })
+  }
+  return { success: true, message: 'Sesión activa', data: { user: { id: claims.sub } } }
+})
+fastify.get('/health', async () => ({ status: 'ok' }))
+await fastify.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
+process.stdout.write('listening\n')

@@ -1,0 +1,94 @@
+/**
+ * The results section of BENCHMARKS.md, from bench/results/latest.json and,
+ * when there is one, the run before it (targets must hold in both).
+ */
+import { readFileSync, writeFileSync } from 'node:fs'
+import type { BenchResult } from './run.js'
+import type { LoadResult } from './load.js'
+
+const r2 = (x: number) => Math.round(x * 100) / 100
+
+function row (name: string, l: LoadResult, rss: number | string, ratio: string): string {
+  return `| ${name} | ${l.rps} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors + l.timeouts} | ${rss} | ${ratio} |`
+}
+
+interface Target { name: string, value: string, ok: boolean }
+
+export function targets (r: BenchResult): Target[] {
+  const out: Target[] = []
+  const add = (name: string, value: number | string, ok: boolean) => out.push({ name, value: String(value), ok })
+  const logoutRatio = r.small.logout.rps / r.bare.load.rps
+  const meRatio = r.small.me.rps / r.verify.load.rps
+  add('logout ≥ 0.50× bare Fastify', r2(logoutRatio), logoutRatio >= 0.5)
+  add(`logout p99 ≤ 10 ms at ${r.settings.connections} connections`, `${r.small.logout.p99} ms`, r.small.logout.p99 <= 10)
+  add('acknowledged logouts lost to SIGKILL', `0 of ${r.crash.acked}`, r.crash.lost === 0 && r.crash.acked > 0)
+  add('/me ≥ 0.90× verify-only', r2(meRatio), meRatio >= 0.9)
+  const rss = r.small.rssMiB / r.bare.rssMiB
+  add('peak RSS ≤ 1.5× bare Fastify', `${r2(rss)} (${r.small.rssMiB} / ${r.bare.rssMiB} MiB)`, rss <= 1.5)
+  if (r.scale !== null) {
+    const s = r.scale
+    const lo = s.logout.rps / r.small.logout.rps
+    const me = s.me.rps / r.small.me.rps
+    add('1M: logout within 10% of small tables', `${r2(lo)} (ratio ${r2(s.logout.rps / r.bare.load.rps)})`, lo >= 0.9)
+    add('1M: /me within 10% of small tables', `${r2(me)} (ratio ${r2(s.me.rps / r.verify.load.rps)})`, me >= 0.9)
+    add('1M: logout p99 ≤ 10 ms', `${s.logout.p99} ms`, s.logout.p99 <= 10)
+    add('1M: start-up ≤ 1 s', `${s.startupMs} ms`, s.startupMs <= 1000)
+    add('1M: purge stall ≤ 50 ms', `${s.purge.maxStallMs} ms (${s.purge.rows} rows in ${s.purge.ms} ms)`, s.purge.maxStallMs <= 50)
+    const srss = s.rssMiB / r.bare.rssMiB
+    add('1M: peak RSS ≤ 1.5× bare Fastify', `${r2(srss)} (${s.rssMiB} MiB)`, srss <= 1.5)
+  }
+  return out
+}
+
+function runTable (r: BenchResult): string {
+  const lines = [
+    `Run of ${r.machine.date}, commit ${r.machine.commit}${r.machine.dirty ? ' (uncommitted changes)' : ''}: ` +
+    `${r.machine.nproc} × ${r.machine.cpu}, node ${r.machine.node}, load average at start ${r.machine.load}; ` +
+    `${r.settings.duration} s per measurement after ${r.settings.warmup} s of warm-up, ${r.settings.connections} connections, ${r.totalSeconds} s in all.`,
+    '',
+    '| target | req/s | p50 ms | p99 ms | non-2xx + errors | peak RSS MiB | ratio |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    row('bare Fastify, POST logout-shaped', r.bare.load, r.bare.rssMiB, '1'),
+    row(`server, POST /logout (${r.settings.sessions / 1000}k sessions)`, r.small.logout, r.small.rssMiB, `${r2(r.small.logout.rps / r.bare.load.rps)} × bare`),
+    row('Fastify + @fastify/jwt, verify only', r.verify.load, r.verify.rssMiB, '1'),
+    row('server, GET /me', r.small.me, '(same process)', `${r2(r.small.me.rps / r.verify.load.rps)} × verify`)
+  ]
+  if (r.info !== undefined) {
+    lines.push(
+      row('server at LOG_LEVEL=info, POST /logout', r.info.logout, r.info.rssMiB, `${r2(r.info.logout.rps / r.bare.load.rps)} × bare`),
+      row('server at LOG_LEVEL=info, GET /me', r.info.me, '(same process)', `${r2(r.info.me.rps / r.verify.load.rps)} × verify`)
+    )
+  }
+  if (r.scale !== null) {
+    lines.push(
+      row(`server, POST /logout (${r.settings.scaleSessions / 1e6}M sessions + ${r.settings.scaleSessions / 1e6}M revocations)`, r.scale.logout, r.scale.rssMiB, `${r2(r.scale.logout.rps / r.bare.load.rps)} × bare`),
+      row('server, GET /me (same tables)', r.scale.me, '(same process)', `${r2(r.scale.me.rps / r.verify.load.rps)} × verify`)
+    )
+  }
+  return lines.join('\n')
+}
+
+export function renderResults (latest: BenchResult, previous: BenchResult | null): string {
+  const runs = previous === null ? [latest] : [latest, previous]
+  const t = runs.map(targets)
+  const head = `| target | ${runs.map((r) => `${r.machine.date.slice(0, 16)} (${r.machine.commit})`).join(' | ')} |`
+  const lines = ['### Targets', '', head, `| --- |${runs.map(() => ' --- |').join('')}`]
+  for (let i = 0; i < t[0]!.length; i++) {
+    lines.push(`| ${t[0]![i]!.name} | ${t.map((x) => x[i] === undefined ? '—' : `${x[i]!.ok ? 'met' : '**not met**'}: ${x[i]!.value}`).join(' | ')} |`)
+  }
+  lines.push('')
+  for (const r of runs) lines.push(`### ${r === latest ? 'Latest run' : 'Previous run'}`, '', runTable(r), '')
+  return lines.join('\n')
+}
+
+const BEGIN = '<!-- results:begin -->'
+const END = '<!-- results:end -->'
+
+/** Replaces the results section of BENCHMARKS.md (between its two markers). */
+export function writeResults (doc: string, report: string): void {
+  const text = readFileSync(doc, 'utf8')
+  const i = text.indexOf(BEGIN)
+  const j = text.indexOf(END)
+  if (i < 0 || j < i) throw new Error(`${doc} has no results markers`)
+  writeFileSync(doc, text.slice(0, i + BEGIN.length) + '\n' + report + '\n' + text.slice(j))
+}

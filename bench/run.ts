@@ -1,0 +1,213 @@
+/**
+ * `npm run bench [-- --duration S --connections C --no-scale]`
+ *
+ * Builds, seeds, then measures in one invocation, each target its own
+ * process and the load generator another: bare Fastify, Fastify +
+ * @fastify/jwt verify-only, and the real server (dist/server.js) on a seeded
+ * database; correctness before and after timing; a SIGKILL durability check;
+ * a scale run at 1M sessions + 1M revocations with a purge of 1M expired rows.
+ * Writes bench/results/latest.json and the results section of BENCHMARKS.md.
+ * @see ../BENCHMARKS.md
+ */
+import { execSync } from 'node:child_process'
+import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { parseArgs } from 'node:util'
+import { checkAcked, checkConsumed, checkFreshLogout } from './checks.js'
+import { ROOT, load, peakRssMiB, run, startTarget, stopTarget, type Target } from './procs.js'
+import { renderResults, writeResults } from './report.js'
+import type { LoadResult } from './load.js'
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '64' },
+    sessions: { type: 'string', default: '300000' },
+    'scale-sessions': { type: 'string', default: '1000000' },
+    'no-scale': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false }
+  }
+})
+const DURATION = Number(args.duration)
+const WARMUP = Number(args.warmup)
+const CONNECTIONS = Number(args.connections)
+const SESSIONS = Number(args.sessions)
+const SCALE_SESSIONS = Number(args['scale-sessions'])
+
+const RESULTS = ROOT + 'bench/results/'
+const TMP = RESULTS + 'tmp/'
+const SECRET = 'benchmark-secret-benchmark-secret-benchmark'
+rmSync(TMP, { recursive: true, force: true })
+mkdirSync(TMP, { recursive: true })
+
+const log = (line: string) => process.stdout.write(line + '\n')
+process.on('unhandledRejection', (err) => {
+  process.stderr.write(`bench failed: ${String(err)}\n`)
+  process.exit(1)
+})
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * The server as `npm start` runs it, every limit on but the per-IP rate limit
+ * raised (one client IP sends everything), and logging at warn like the
+ * baselines' (none): the info-level cost is measured separately.
+ */
+function serverEnv (db: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { DATABASE_PATH: db, JWT_SECRET: SECRET, RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'warn', ...extra }
+}
+
+async function seed (db: string, tokens: string, sessions: number, revoked: number, extra: Record<string, string> = {}) {
+  const out = await run(['dist/scripts/seed.js', '--sessions', String(sessions), '--tokens-file', tokens, '--revoked', String(revoked)],
+    { DATABASE_PATH: db, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', ...extra })
+  return JSON.parse(out.trim()) as { ms: number }
+}
+
+/** Token slices of a seeded file: correctness probes, the /me pool, logout warm-up, logout timing, durability. */
+const SLICES = {
+  probes: [0, 10],
+  mePool: [10, 1010],
+  warm: [1010, 21010],
+  timed: [21010, 150000],
+  infoWarm: [150000, 160000],
+  infoTimed: [160000, 250000],
+  crash: [250000, 300000]
+} as const
+
+interface Measured { load: LoadResult, rssMiB: number }
+
+async function measure (t: Target, mode: 'logout' | 'me', tokensFile: string, slice: readonly [number, number], warmSlice: readonly [number, number], acked?: string, reuse = false): Promise<LoadResult> {
+  await load({ url: t.url, mode, tokensFile, from: warmSlice[0], to: warmSlice[1], connections: CONNECTIONS, duration: WARMUP, reuse })
+  const r = await load({ url: t.url, mode, tokensFile, from: slice[0], to: slice[1], connections: CONNECTIONS, duration: DURATION, reuse, ...(acked === undefined ? {} : { acked }) })
+  log(`  ${t.name} ${mode}: ${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`)
+  if (r.exhausted) throw new Error(`${t.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
+  return r
+}
+
+async function baseline (name: string, script: string, mode: 'logout' | 'me', tokensFile: string): Promise<Measured> {
+  const t = await startTarget(name, script, { JWT_SECRET: SECRET }, `${TMP}${name}.log`)
+  const slice = mode === 'logout' ? SLICES.timed : SLICES.mePool
+  const r = await measure(t, mode, tokensFile, slice, mode === 'logout' ? SLICES.warm : SLICES.mePool, undefined, true)
+  const rssMiB = peakRssMiB(t.proc.pid!)
+  await stopTarget(t)
+  return { load: r, rssMiB }
+}
+
+interface ServerRun { logout: LoadResult, me: LoadResult, rssMiB: number, startupMs: number, ackedChecked: number }
+
+/** The real server: correctness, logout under load, /me under load, correctness again, then every acked logout checked in the file. */
+async function server (name: string, db: string, tokensFile: string, logLevel = 'warn'): Promise<ServerRun> {
+  const tokens = readFileSync(tokensFile, 'utf8').split('\n', SLICES.probes[1])
+  const t = await startTarget(name, 'dist/server.js', serverEnv(db, { LOG_LEVEL: logLevel }), logLevel === 'info' ? '/dev/null' : `${TMP}${name}.log`)
+  log(`  ${name}: started in ${t.startupMs} ms`)
+  const probe = logLevel === 'info' ? 2 : 0
+  await checkFreshLogout(t.url, tokens[probe]!)
+  const acked = `${TMP}${name}-acked.txt`
+  const logout = logLevel === 'info'
+    ? await measure(t, 'logout', tokensFile, SLICES.infoTimed, SLICES.infoWarm, acked)
+    : await measure(t, 'logout', tokensFile, SLICES.timed, SLICES.warm, acked)
+  const me = await measure(t, 'me', tokensFile, SLICES.mePool, SLICES.mePool)
+  const consumed = readFileSync(acked, 'utf8').split('\n', 1)[0]!
+  await checkConsumed(t.url, consumed)
+  await checkFreshLogout(t.url, tokens[probe + 1]!)
+  const rssMiB = peakRssMiB(t.proc.pid!)
+  await stopTarget(t)
+  const ackedChecked = checkAcked(db, acked)
+  log(`  ${name}: ${ackedChecked} acknowledged logouts all revoked in the file`)
+  return { logout, me, rssMiB, startupMs: t.startupMs, ackedChecked }
+}
+
+/** Logout load, SIGKILL halfway, then every acknowledged logout must be in the file and refused after a restart. */
+async function crash (db: string, tokensFile: string): Promise<{ acked: number, lost: number }> {
+  const t = await startTarget('crash', 'dist/server.js', serverEnv(db), `${TMP}crash.log`)
+  const acked = `${TMP}crash-acked.txt`
+  let started: () => void = () => {}
+  const loadStarted = new Promise<void>((resolve) => { started = resolve })
+  const loading = load({ url: t.url, mode: 'logout', tokensFile, from: SLICES.crash[0], to: SLICES.crash[1], connections: CONNECTIONS, duration: 4, acked }, started)
+  await loadStarted
+  await sleep(2000)
+  t.proc.kill('SIGKILL')
+  await t.exited
+  await loading
+  const n = checkAcked(db, acked)
+  const again = await startTarget('crash-restart', 'dist/server.js', serverEnv(db), `${TMP}crash-restart.log`)
+  const last = readFileSync(acked, 'utf8').trim().split('\n').pop()!
+  await checkConsumed(again.url, last)
+  await stopTarget(again)
+  log(`  SIGKILL under load: ${n} acknowledged logouts, all revoked after restart`)
+  return { acked: n, lost: 0 }
+}
+
+/** Purge of expired rows in its own process, through the real purge code, timing the event loop. */
+async function purge (sessions: number): Promise<{ rows: number, ms: number, maxStallMs: number, p99StallMs: number }> {
+  const db = TMP + 'purge.db'
+  // Half expired sessions, half expired revocations: TOKEN_TTL_SECONDS=1, then wait.
+  await seed(db, TMP + 'purge-tokens.txt', sessions / 2, sessions / 2, { TOKEN_TTL_SECONDS: '1' })
+  await sleep(2100)
+  const out = await run(['bench/purge.js'], { DATABASE_PATH: db, JWT_SECRET: SECRET, LOG_LEVEL: 'warn' })
+  return JSON.parse(out.trim().split('\n').pop()!)
+}
+
+function machine () {
+  return {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    commit: execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim(),
+    dirty: execSync('git status --porcelain -- . ":!BENCHMARKS.md"', { cwd: ROOT }).toString().trim() !== '',
+    date: new Date().toISOString()
+  }
+}
+
+const started = performance.now()
+const m = machine()
+log(`auth-sessions bench: ${m.nproc} cores, ${m.cpu}, node ${m.node}, load ${m.load}, ${DURATION}s x ${CONNECTIONS} connections`)
+
+log(`seeding ${SESSIONS} sessions`)
+const smallDb = TMP + 'small.db'
+const smallTokens = TMP + 'small-tokens.txt'
+const smallSeed = await seed(smallDb, smallTokens, SESSIONS, 0)
+log(`  ${smallSeed.ms} ms`)
+
+log('baselines and server')
+const bare = await baseline('bare', 'bench/baseline-bare.js', 'logout', smallTokens)
+const small = await server('server', smallDb, smallTokens)
+const verify = await baseline('jwt-verify', 'bench/baseline-jwt.js', 'me', smallTokens)
+log('the server again at LOG_LEVEL=info (access and audit log lines, to /dev/null)')
+const info = await server('server-info', smallDb, smallTokens, 'info')
+const crashed = await crash(smallDb, smallTokens)
+
+let scale: (ServerRun & { seedMs: number, purge: Awaited<ReturnType<typeof purge>> }) | null = null
+if (!args['no-scale']) {
+  log(`scale: seeding ${SCALE_SESSIONS} sessions + ${SCALE_SESSIONS} revocations`)
+  const db = TMP + 'scale.db'
+  const tokens = TMP + 'scale-tokens.txt'
+  const s = await seed(db, tokens, SCALE_SESSIONS, SCALE_SESSIONS)
+  log(`  ${s.ms} ms`)
+  const r = await server('server-1M', db, tokens)
+  rmSync(db + '*', { force: true })
+  log(`scale: purge of ${SCALE_SESSIONS} expired rows`)
+  const p = await purge(SCALE_SESSIONS)
+  log(`  ${p.rows} rows in ${p.ms} ms, longest event-loop stall ${p.maxStallMs} ms`)
+  scale = { ...r, seedMs: s.ms, purge: p }
+}
+
+const result = {
+  machine: m,
+  settings: { duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, sessions: SESSIONS, scaleSessions: SCALE_SESSIONS },
+  bare,
+  verify,
+  small,
+  info,
+  crash: crashed,
+  scale,
+  totalSeconds: Math.round((performance.now() - started) / 1000)
+}
+if (existsSync(RESULTS + 'latest.json')) renameSync(RESULTS + 'latest.json', RESULTS + 'previous.json')
+writeFileSync(RESULTS + 'latest.json', JSON.stringify(result, null, 2) + '\n')
+const report = renderResults(result, existsSync(RESULTS + 'previous.json') ? JSON.parse(readFileSync(RESULTS + 'previous.json', 'utf8')) : null)
+log('\n' + report)
+if (!args['no-write']) writeResults(ROOT + 'BENCHMARKS.md', report)
+rmSync(TMP, { recursive: true, force: true })
+export type BenchResult = typeof result

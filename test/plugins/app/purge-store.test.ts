@@ -1,0 +1,35 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import Fastify from 'fastify'
+import app from '../../../app.js'
+import { nextBatch, PURGE_TARGET_MS } from '../../../plugins/app/purge.js'
+import { login, logout, me, testConfig } from '../../helper.js'
+
+// revoked_tokens is keyed by (expires_at, jti): the purge deletes a range from its start.
+t.test('expired revocation records and sessions are purged; live ones stay', async (t) => {
+  // Called, not registered: the services' decorators stay on this instance.
+  const fastify = Fastify()
+  await app(fastify, { config: testConfig({ TOKEN_TTL_SECONDS: '1' }) })
+  t.teardown(() => fastify.close())
+  const count = (table: string) => fastify.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get()
+  const gone = await login(fastify)
+  t.equal((await logout(fastify, gone.token)).statusCode, 200)
+  await login(fastify)
+  t.equal(count('revoked_tokens'), 1)
+  t.equal(count('sessions'), 1)
+  await sleep(2100)
+  const live = await login(fastify)
+  t.equal(await fastify.purge(), 2, 'one revocation and one session')
+  t.equal(count('revoked_tokens'), 0)
+  t.equal(count('sessions'), 1)
+  t.equal((await me(fastify, live.token)).statusCode, 200)
+  t.equal((await logout(fastify, gone.token)).statusCode, 403, 'still refused: expired now')
+})
+
+t.test('the purge batch adapts to how long a batch blocked', async (t) => {
+  t.equal(nextBatch(64, PURGE_TARGET_MS * 2), 32, 'too slow: halved')
+  t.equal(nextBatch(16, PURGE_TARGET_MS * 2), 16, 'never below 16')
+  t.equal(nextBatch(64, 0), 128, 'quick: doubled')
+  t.equal(nextBatch(2000, 0), 2000, 'never above 2000')
+  t.equal(nextBatch(64, PURGE_TARGET_MS * 0.75), 64, 'about right: kept')
+})
