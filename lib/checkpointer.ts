@@ -20,12 +20,14 @@
  */
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
+import type { FastifyBaseLogger } from 'fastify'
 import type { DB } from './sqlite.js'
 
 export interface CheckpointerOptions {
   intervalMs?: number
   restartBytes?: number
-  onError: (err: unknown) => void
+  /** Told when the thread fails and checkpoints go back inline. */
+  log: Pick<FastifyBaseLogger, 'error'>
 }
 
 export interface Checkpointer {
@@ -76,7 +78,7 @@ export async function startCheckpointer (db: DB, opts: CheckpointerOptions): Pro
      checkpoint) cannot be provoked without breaking the serving connection too */
   worker.on('error', (err) => {
     db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
-    opts.onError(err)
+    opts.log.error({ err }, 'checkpoint thread failed; checkpointing inline')
   })
   db.pragma('wal_autocheckpoint = 0')
   worker.unref()

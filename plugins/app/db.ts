@@ -21,9 +21,7 @@ export default fp(async function db (fastify) {
   const writes = new WriteQueue(db)
   let checkpointer: Checkpointer | null = null
   if (!db.memory) {
-    checkpointer = await startCheckpointer(db, {
-      onError: (err) => fastify.log.error({ err }, 'checkpoint thread failed; checkpointing inline')
-    })
+    checkpointer = await startCheckpointer(db, { log: fastify.log })
   }
   fastify.decorate('db', db)
   fastify.decorate('writes', writes)

@@ -30,7 +30,7 @@ t.test('the thread checkpoints while the serving connection never does', async (
   const db = openDatabase(path)
   t.equal(db.pragma('page_size', { simple: true }), PAGE_SIZE)
   const errors: unknown[] = []
-  const ckpt = await startCheckpointer(db, { intervalMs: 10, onError: (err) => errors.push(err) })
+  const ckpt = await startCheckpointer(db, { intervalMs: 10, log: { error: (obj: { err: unknown }) => { errors.push(obj.err) } } })
   t.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0, 'no checkpoint inside a COMMIT')
   const before = size(path)
   fill(db, 5000)
@@ -45,7 +45,7 @@ t.test('the thread checkpoints while the serving connection never does', async (
 t.test('once checkpointed, the WAL is reused from its start, so the file stays bounded', async (t) => {
   const path = tempDb(t)
   const db = openDatabase(path)
-  const ckpt = await startCheckpointer(db, { intervalMs: 5, restartBytes: 1, onError: (err) => t.error(err) })
+  const ckpt = await startCheckpointer(db, { intervalMs: 5, restartBytes: 1, log: { error: (obj: { err: unknown }) => t.error(obj.err) } })
   fill(db, 3000)
   const grown = size(path + '-wal')
   await sleep(200)
@@ -60,7 +60,7 @@ t.test('a thread that cannot open the file fails the start', async (t) => {
   const db = openDatabase(path)
   rmSync(path)
   rmSync(join(path, '..'), { recursive: true })
-  await t.rejects(startCheckpointer(db, { onError: (err) => t.error(err) }))
+  await t.rejects(startCheckpointer(db, { log: { error: (obj: { err: unknown }) => t.error(obj.err) } }))
   db.close()
 })
 
