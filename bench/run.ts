@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, writeFileSync 
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 import { checkAcked, checkConsumed, checkFreshLogout } from './checks.js'
-import { ROOT, load, peakRssMiB, run, startTarget, stopTarget, type Target } from './procs.js'
+import { ROOT, load, peakRssMiB, run, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
 import { renderResults, writeResults } from './report.js'
 import type { LoadResult } from './load.js'
 
@@ -98,7 +98,7 @@ interface ServerRun { logout: LoadResult, me: LoadResult, rssMiB: number, startu
 /** The real server: correctness, logout under load, /me under load, correctness again, then every acked logout checked in the file. */
 async function server (name: string, db: string, tokensFile: string, logLevel = 'warn'): Promise<ServerRun> {
   const tokens = readFileSync(tokensFile, 'utf8').split('\n', SLICES.probes[1])
-  const t = await startTarget(name, 'dist/server.js', serverEnv(db, { LOG_LEVEL: logLevel }), logLevel === 'info' ? '/dev/null' : `${TMP}${name}.log`)
+  const t = await startTarget(name, 'dist/server.js', serverEnv(db, { LOG_LEVEL: logLevel }), logLevel === 'info' ? '/dev/null' : `${TMP}${name}.log`, SERVER_NODE_FLAGS)
   log(`  ${name}: started in ${t.startupMs} ms`)
   const probe = logLevel === 'info' ? 2 : 0
   await checkFreshLogout(t.url, tokens[probe]!)
@@ -119,7 +119,7 @@ async function server (name: string, db: string, tokensFile: string, logLevel = 
 
 /** Logout load, SIGKILL halfway, then every acknowledged logout must be in the file and refused after a restart. */
 async function crash (db: string, tokensFile: string): Promise<{ acked: number, lost: number }> {
-  const t = await startTarget('crash', 'dist/server.js', serverEnv(db), `${TMP}crash.log`)
+  const t = await startTarget('crash', 'dist/server.js', serverEnv(db), `${TMP}crash.log`, SERVER_NODE_FLAGS)
   const acked = `${TMP}crash-acked.txt`
   let started: () => void = () => {}
   const loadStarted = new Promise<void>((resolve) => { started = resolve })
@@ -130,7 +130,7 @@ async function crash (db: string, tokensFile: string): Promise<{ acked: number, 
   await t.exited
   await loading
   const n = checkAcked(db, acked)
-  const again = await startTarget('crash-restart', 'dist/server.js', serverEnv(db), `${TMP}crash-restart.log`)
+  const again = await startTarget('crash-restart', 'dist/server.js', serverEnv(db), `${TMP}crash-restart.log`, SERVER_NODE_FLAGS)
   const last = readFileSync(acked, 'utf8').trim().split('\n').pop()!
   await checkConsumed(again.url, last)
   await stopTarget(again)

@@ -4,21 +4,25 @@
  * header, then the token, its expiry and its session, then the body schema.
  * Revocation is enforced here, for every protected route: a token is
  * accepted only while its session row exists, names it and belongs to `sub`.
+ *
+ * One callback-style hook per route, not a chain of async ones: it runs on
+ * every authenticated request, and each async hook costs a promise and its
+ * microtask turns.
  * @see ../shared/SPEC.md §4
  */
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { TokenInvalidError } from '../../lib/errors.js'
 import type { SessionRow } from './sessions.js'
 
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
+
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Bearer header, token and session: the hook of every protected route. */
-    authenticate: (request: FastifyRequest) => Promise<void>
-    /** Only the Bearer header: sets `request.bearer`. */
-    requireBearer: (request: FastifyRequest) => Promise<void>
-    /** Token and session of `request.bearer`: sets `request.auth`. */
-    requireSession: (request: FastifyRequest) => Promise<void>
+    /** Bearer header, token and session: the hook of every protected route. Sets `request.bearer` and `request.auth`. */
+    authenticate: AuthHook
+    /** The same, with `check` run after the Bearer header and before the token is verified (it may throw). */
+    authenticateWith: (check: (request: FastifyRequest) => void) => AuthHook
   }
   interface FastifyRequest {
     bearer: string
@@ -29,27 +33,29 @@ declare module 'fastify' {
 export default fp(async function auth (fastify) {
   const { tokens, sessions } = fastify
 
-  async function requireBearer (request: FastifyRequest) {
-    request.bearer = tokens.bearer(bearerHeader(request))
-  }
-
-  async function requireSession (request: FastifyRequest) {
-    const claims = tokens.verify(request.bearer)
-    const session = sessions.find(claims.sid)
-    if (session === undefined || session.jti !== claims.jti || session.userId !== claims.sub) {
-      throw new TokenInvalidError()
+  function authenticateWith (check?: (request: FastifyRequest) => void): AuthHook {
+    return function authenticate (request, _reply, done) {
+      try {
+        const bearer = request.bearer = tokens.bearer(bearerHeader(request))
+        if (check !== undefined) check(request)
+        const claims = tokens.verify(bearer)
+        const session = sessions.find(claims.sid)
+        if (session === undefined || session.jti !== claims.jti || session.userId !== claims.sub) {
+          throw new TokenInvalidError()
+        }
+        request.auth = session
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      done()
     }
-    request.auth = session
   }
 
   fastify.decorateRequest('bearer', '')
   fastify.decorateRequest('auth', null as unknown as SessionRow)
-  fastify.decorate('requireBearer', requireBearer)
-  fastify.decorate('requireSession', requireSession)
-  fastify.decorate('authenticate', async function authenticate (request: FastifyRequest) {
-    await requireBearer(request)
-    await requireSession(request)
-  })
+  fastify.decorate('authenticate', authenticateWith())
+  fastify.decorate('authenticateWith', authenticateWith)
 }, { name: 'auth', dependencies: ['tokens', 'sessions'] })
 
 /**

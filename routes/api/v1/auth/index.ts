@@ -11,8 +11,10 @@ import sessions from './sessions.js'
 import events from './events.js'
 
 const auth: FastifyPluginAsync = async function (fastify) {
-  fastify.addHook('onSend', async (_request, reply) => {
+  // Callback style: no promise per answer.
+  fastify.addHook('onSend', function (_request, reply, _payload, done) {
     reply.header('cache-control', 'no-store')
+    done()
   })
   if (fastify.config.REGISTRATION_ENABLED) await fastify.register(register)
   await fastify.register(login)

@@ -15,7 +15,7 @@ import { TokenInvalidError } from '../../../../lib/errors.js'
 export const LOGGED_OUT = 'Sesión cerrada exitosamente'
 
 /** The body's `token` must be a string identical to the Bearer token: no coercion. */
-async function bodyRepeatsBearer (request: FastifyRequest) {
+function bodyRepeatsBearer (request: FastifyRequest) {
   const body: unknown = request.body
   const token = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined
   if (typeof token !== 'string' || token !== request.bearer) throw new TokenInvalidError()
@@ -24,7 +24,7 @@ async function bodyRepeatsBearer (request: FastifyRequest) {
 const logout: FastifyPluginAsyncTypebox = async function (fastify) {
   fastify.post('/logout', {
     config: perIp(fastify.config, fastify.config.RATE_LIMIT_MAX),
-    preValidation: [fastify.requireBearer, bodyRepeatsBearer, fastify.requireSession],
+    preValidation: fastify.authenticateWith(bodyRepeatsBearer),
     schema: {
       tags: ['auth'],
       operationId: 'logout',

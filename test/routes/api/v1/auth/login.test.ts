@@ -1,5 +1,7 @@
 import t from 'tap'
+import argon2 from 'argon2'
 import { build, login, PASSWORD } from '../../../../helper.js'
+import { DUMMY_HASH, HASH_OPTIONS } from '../../../../../plugins/app/users.js'
 
 const URL = '/api/v1/auth/login'
 const FAILED = { success: false, message: 'Credenciales inválidas' }
@@ -92,6 +94,14 @@ t.test('the session records IP and user agent; TRUST_PROXY decides the IP', asyn
     t.equal(s.ip, ip, `TRUST_PROXY=${trust}`)
     t.equal(s.userAgent, 'curl/8.0')
   }
+})
+
+t.test('the dummy hash of an unknown e-mail has exactly the parameters of a real one', async (t) => {
+  t.match(DUMMY_HASH, /^\$argon2id\$v=19\$/)
+  t.equal(argon2.needsRehash(DUMMY_HASH, HASH_OPTIONS), false, 'same memory, iterations, lanes')
+  const real = await argon2.hash(PASSWORD, HASH_OPTIONS)
+  t.equal(DUMMY_HASH.split('$')[3], real.split('$')[3])
+  t.equal(DUMMY_HASH.length, real.length, 'same salt and digest lengths')
 })
 
 t.test('unknown e-mail and wrong password take about the same time (both run argon2)', async (t) => {
