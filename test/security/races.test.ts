@@ -21,7 +21,8 @@ t.test('replay race: of 20 concurrent logouts with one token, exactly one is 200
 })
 
 t.test('a cached, verified token is still refused once it expires', async (t) => {
-  const app = await build(t, { TOKEN_TTL_SECONDS: '1', RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0' })
+  // Two seconds: a token lives at least one whole second, enough for login() and the first /me.
+  const app = await build(t, { TOKEN_TTL_SECONDS: '2', RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0' })
   const { token } = await login(app)
   t.equal((await me(app, token)).statusCode, 200, 'verified once, so cached')
   // Past `exp` (whole seconds) for sure, with the real clock.

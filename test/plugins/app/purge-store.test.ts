@@ -9,7 +9,8 @@ import { login, logout, me, testConfig } from '../../helper.js'
 t.test('expired revocation records and sessions are purged; live ones stay', async (t) => {
   // Called, not registered: the services' decorators stay on this instance.
   const fastify = Fastify()
-  await app(fastify, { config: testConfig({ TOKEN_TTL_SECONDS: '1' }) })
+  // Two seconds: a token lives at least one whole second after it is issued.
+  await app(fastify, { config: testConfig({ TOKEN_TTL_SECONDS: '2' }) })
   t.teardown(() => fastify.close())
   const count = (table: string) => fastify.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get()
   const gone = await login(fastify)
@@ -17,7 +18,7 @@ t.test('expired revocation records and sessions are purged; live ones stay', asy
   await login(fastify)
   t.equal(count('revoked_tokens'), 1)
   t.equal(count('sessions'), 1)
-  await sleep(2100)
+  await sleep(3100)
   const live = await login(fastify)
   t.equal(await fastify.purge(), 2, 'one revocation and one session')
   t.equal(count('revoked_tokens'), 0)

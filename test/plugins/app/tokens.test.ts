@@ -171,10 +171,12 @@ t.test('CLOCK_TOLERANCE_SECONDS is leeway on exp, nbf and iat', async (t) => {
 })
 
 t.test('TOKEN_TTL_SECONDS sets exp and expiresIn', async (t) => {
-  const app = await build(t, { TOKEN_TTL_SECONDS: '1' })
+  // Two seconds: `iat` is whole seconds, so a token lives between 1 and 2 s,
+  // long enough for login() to use it at once, however loaded the machine.
+  const app = await build(t, { TOKEN_TTL_SECONDS: '2' })
   const { token } = await login(app)
   const c = claimsOf(token)
-  t.equal(c.exp - c.iat, 1)
+  t.equal(c.exp - c.iat, 2)
   await new Promise((resolve) => setTimeout(resolve, (c.exp + 1) * 1000 - Date.now()))
   await rejected(t, app, token, 403, 'expired by the real clock')
 })
