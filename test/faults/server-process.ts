@@ -1,21 +1,16 @@
 /**
- * The real server as a child process (`server.ts` through tsx), for what
- * only a process shows: SIGKILL, SIGTERM, restarts on the same file, real
- * sockets. Port 0 always; the port is read from the "Server listening at"
- * log line.
- *
- * The child runs with the test process's own loader (`process.execArgv`:
- * tap's TypeScript import), so tap tracks its coverage correctly. Not tsx:
- * under tap's coverage, a tsx child reports every file as 100% covered
- * (see the seed's harness commit), which would hide untested code.
+ * The real server as a child process, for what only a process shows:
+ * SIGKILL, SIGTERM, restarts on the same file, real sockets. Port 0 always;
+ * the port is read from the "Server listening at" log line. The loader and
+ * environment are test/spawn.ts's, so the child's coverage lines up.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
+import { LOADER, serverEnv } from '../spawn.js'
 
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-export const SECRET = 'test-secret-that-is-at-least-32-characters-long'
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 export interface ServerProcess {
   child: ChildProcess
@@ -27,19 +22,9 @@ export interface ServerProcess {
 }
 
 export async function startServer (env: Record<string, string>, timeoutMs = 30_000, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const loader = process.execArgv.length > 0 ? process.execArgv : ['--import', 'tsx']
-  const child = spawn(process.execPath, [...loader, ...nodeArgs, 'server.ts'], {
+  const child = spawn(process.execPath, [...LOADER, ...nodeArgs, 'server.ts'], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      JWT_SECRET: SECRET,
-      RATE_LIMIT_MAX: '0',
-      LOGIN_RATE_LIMIT_MAX: '0',
-      LOG_LEVEL: 'info',
-      ...env
-    },
+    env: serverEnv(env),
     stdio: ['ignore', 'pipe', 'pipe']
   })
   const lines: string[] = []
