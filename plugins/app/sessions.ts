@@ -99,6 +99,8 @@ export default fp(async function sessions (fastify) {
   const purgeRevocations = db.prepare(`DELETE FROM revoked_tokens WHERE (expires_at, jti) IN
     (SELECT expires_at, jti FROM revoked_tokens WHERE expires_at < ? LIMIT ?)`)
   const tolerance = config.CLOCK_TOLERANCE_SECONDS
+  /** Rows with `expires_at` above this are live; at or below, expired (the purge's). */
+  const cutoff = () => nowSeconds() - tolerance
 
   const event = (type: EventType, s: Pick<SessionRow, 'id' | 'jti'> & { userId: string }, meta: RequestMeta, at: number): AuditEvent =>
     ({ type, outcome: 'success', userId: s.userId, sessionId: s.id, jti: s.jti, ip: meta.ip, userAgent: meta.userAgent, at })
@@ -160,7 +162,7 @@ export default fp(async function sessions (fastify) {
           return null
         }
         if (scope !== 'local') {
-          for (const other of othersOf.all(current.userId, current.id, nowSeconds() - tolerance)) {
+          for (const other of othersOf.all(current.userId, current.id, cutoff())) {
             if (revoke(other, `logout_${scope}`, 'session_revoked', meta, at, events)) n++
           }
         }
@@ -175,7 +177,7 @@ export default fp(async function sessions (fastify) {
       const outcome = await writes.run(() => {
         events.length = 0
         if (stillLive.get(current.id, current.jti) === undefined) return 'gone' as const
-        const victim = ownedBy.get(id, current.userId, nowSeconds() - tolerance)
+        const victim = ownedBy.get(id, current.userId, cutoff())
         if (victim === undefined) return 'not_found' as const
         revoke(victim, 'session_revoked', 'session_revoked', meta, Date.now(), events)
         return 'revoked' as const
@@ -185,7 +187,7 @@ export default fp(async function sessions (fastify) {
     },
 
     list (current) {
-      return liveOf.all(current.userId, nowSeconds() - tolerance).map((s) => ({
+      return liveOf.all(current.userId, cutoff()).map((s) => ({
         id: s.id,
         createdAt: iso(s.createdAt),
         expiresAt: iso(s.expiresAt * 1000),
@@ -196,7 +198,7 @@ export default fp(async function sessions (fastify) {
     },
 
     purgeExpired (limit) {
-      const before = nowSeconds() - tolerance
+      const before = cutoff()
       const n = purgeSessions.run(before, limit).changes
       return n + purgeRevocations.run(before, limit).changes
     }
