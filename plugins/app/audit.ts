@@ -1,6 +1,6 @@
 /**
  * The audit trail: one row per security event, written inside the same
- * transaction as the change it records, and one info log line with the same
+ * transaction as the change it records (lib/write-ops.ts), and one info log line with the same
  * fields once that transaction has committed.
  * @see ../shared/SPEC.md §5
  */
@@ -8,18 +8,9 @@ import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
 import { iso } from '../../lib/time.js'
 
-export type EventType = 'register' | 'login' | 'login_failed' | 'logout' | 'session_revoked'
+import type { AuditEvent, EventType } from '../../lib/write-ops.js'
 
-export interface AuditEvent {
-  type: EventType
-  outcome: 'success' | 'failure'
-  userId: string | null
-  sessionId: string | null
-  jti: string | null
-  ip: string | null
-  userAgent: string | null
-  at: number
-}
+export type { AuditEvent, EventType }
 
 export interface EventView {
   type: EventType
@@ -30,8 +21,6 @@ export interface EventView {
 }
 
 export interface AuditTrail {
-  /** Inserts the row; call inside a write-queue job. */
-  insert (event: AuditEvent): void
   /** The log line; call after the job has committed. */
   log (log: FastifyBaseLogger, events: AuditEvent[]): void
   recent (userId: string, limit?: number): EventView[]
@@ -45,16 +34,11 @@ declare module 'fastify' {
 
 export default fp(async function audit (fastify) {
   const { db } = fastify
-  const insertRow = db.prepare(`INSERT INTO audit_events (at, type, outcome, user_id, session_id, jti, ip, user_agent)
-    VALUES (@at, @type, @outcome, @userId, @sessionId, @jti, @ip, @userAgent)`)
   const recentRows = db.prepare<[string, number], Omit<EventView, 'at'> & { at: number }>(`SELECT type, at,
     session_id AS sessionId, ip, user_agent AS userAgent
     FROM audit_events WHERE user_id = ? ORDER BY id DESC LIMIT ?`)
 
   fastify.decorate('audit', {
-    insert (event: AuditEvent) {
-      insertRow.run(event)
-    },
     log (log: FastifyBaseLogger, events: AuditEvent[]) {
       for (const event of events) log.info({ audit: { ...event, at: iso(event.at) } }, `audit ${event.type}`)
     },

@@ -14,6 +14,7 @@ import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { TokenInvalidError } from '../../lib/errors.js'
 import type { SessionRow } from './sessions.js'
+import type { Claims } from './tokens.js'
 
 export type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void
 
@@ -21,29 +22,45 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Bearer header, token and session: the hook of every protected route. Sets `request.bearer` and `request.auth`. */
     authenticate: AuthHook
-    /** The same, with `check` run after the Bearer header and before the token is verified (it may throw). */
-    authenticateWith: (check: (request: FastifyRequest) => void) => AuthHook
+    /**
+     * Bearer header, then `check` (it may throw), then the token, but not its session: sets
+     * `request.bearer` and `request.claims`. For a route whose write checks
+     * the session itself, in the same statement (the logout).
+     */
+    verifyWith: (check: (request: FastifyRequest) => void) => AuthHook
   }
   interface FastifyRequest {
     bearer: string
     auth: SessionRow
+    claims: Claims
   }
 }
 
 export default fp(async function auth (fastify) {
   const { tokens, sessions } = fastify
 
-  function authenticateWith (check?: (request: FastifyRequest) => void): AuthHook {
-    return function authenticate (request, _reply, done) {
+  const authenticate: AuthHook = function authenticate (request, _reply, done) {
+    try {
+      const bearer = request.bearer = tokens.bearer(bearerHeader(request))
+      const claims = tokens.verify(bearer)
+      const session = sessions.find(claims.sid)
+      if (session === undefined || session.jti !== claims.jti || session.userId !== claims.sub) {
+        throw new TokenInvalidError()
+      }
+      request.auth = session
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    done()
+  }
+
+  function verifyWith (check: (request: FastifyRequest) => void): AuthHook {
+    return function verify (request, _reply, done) {
       try {
         const bearer = request.bearer = tokens.bearer(bearerHeader(request))
-        if (check !== undefined) check(request)
-        const claims = tokens.verify(bearer)
-        const session = sessions.find(claims.sid)
-        if (session === undefined || session.jti !== claims.jti || session.userId !== claims.sub) {
-          throw new TokenInvalidError()
-        }
-        request.auth = session
+        check(request)
+        request.claims = tokens.verify(bearer)
       } catch (err) {
         done(err as Error)
         return
@@ -54,8 +71,9 @@ export default fp(async function auth (fastify) {
 
   fastify.decorateRequest('bearer', '')
   fastify.decorateRequest('auth', null as unknown as SessionRow)
-  fastify.decorate('authenticate', authenticateWith())
-  fastify.decorate('authenticateWith', authenticateWith)
+  fastify.decorateRequest('claims', null as unknown as Claims)
+  fastify.decorate('authenticate', authenticate)
+  fastify.decorate('verifyWith', verifyWith)
 }, { name: 'auth', dependencies: ['tokens', 'sessions'] })
 
 /**

@@ -27,7 +27,7 @@ export function nextBatch (size: number, tookMs: number): number {
 }
 
 export default fp(async function purge (fastify) {
-  const { writes, sessions } = fastify
+  const { writes } = fastify
   let running: Promise<number> | null = null
   let closing = false
 
@@ -36,7 +36,7 @@ export default fp(async function purge (fastify) {
     let size = MIN_BATCH
     for (;;) {
       const started = performance.now()
-      const n = await writes.run(() => sessions.purgeExpired(size))
+      const n = await writes.run('purge', { limit: size })
       size = nextBatch(size, performance.now() - started)
       total += n
       if (n === 0 || closing) return total
@@ -62,4 +62,4 @@ export default fp(async function purge (fastify) {
     // not fail close(), which would skip closing the database.
     await running?.catch(() => {})
   })
-}, { name: 'purge', dependencies: ['db', 'sessions'] })
+}, { name: 'purge', dependencies: ['db'] })

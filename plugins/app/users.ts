@@ -48,8 +48,6 @@ export const normalizeEmail = (email: string): string => email.trim().toLowerCas
 
 export default fp(async function users (fastify) {
   const { db, writes, audit } = fastify
-  const insertUser = db.prepare(`INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)
-    ON CONFLICT (email) DO NOTHING`)
   const byEmail = db.prepare<[string], { id: string, email: string, hash: string, createdAt: number }>(
     'SELECT id, email, password_hash AS hash, created_at AS createdAt FROM users WHERE email = ?')
 
@@ -63,11 +61,7 @@ export default fp(async function users (fastify) {
       const id = userId()
       const createdAt = Date.now()
       const e = event('register', 'success', id, meta)
-      const created = await writes.run(() => {
-        if (insertUser.run(id, email, hash, createdAt).changes === 0) return false
-        audit.insert(e)
-        return true
-      })
+      const created = await writes.run('register', { user: { id, email, hash, createdAt }, event: e })
       if (!created) throw new EmailTakenError()
       audit.log(log, [e])
       return { id, email, createdAt: iso(createdAt) }
@@ -78,7 +72,7 @@ export default fp(async function users (fastify) {
       const ok = await argon2.verify(row?.hash ?? DUMMY_HASH, password)
       if (row !== undefined && ok) return { id: row.id, email: row.email, createdAt: iso(row.createdAt) }
       const e = event('login_failed', 'failure', row?.id ?? null, meta)
-      await writes.run(() => audit.insert(e))
+      await writes.run('audit', { event: e })
       audit.log(log, [e])
       throw new InvalidCredentialsError()
     }

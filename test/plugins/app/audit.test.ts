@@ -70,9 +70,10 @@ t.test('a batch retried after another job failed logs its events once', async (t
   const current = app.sessions.find(a1.sessionId)!
   // Both jobs land in one group commit; the failing one forces a retry of each alone.
   const done = app.sessions.logout(current, 'global', { ip: '127.0.0.1', userAgent: null }, app.log)
-  const failed = app.writes.run(() => { throw new Error('boom') })
+  // A session of a user that does not exist: this job fails on the foreign key.
+  const failed = app.writes.run('openSessions', { rows: [['orphan', 'no-such-user', 'jti', 0, 0]], meta: { ip: '127.0.0.1', userAgent: null }, at: 0 })
   t.equal(await done, 2)
-  await t.rejects(failed, { message: 'boom' })
+  await t.rejects(failed, { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' })
   const logged = lines.filter((l) => l.audit?.userId === a1.userId && ['logout', 'session_revoked'].includes(l.audit.type))
   t.equal(logged.length, 2, 'one line per revoked session')
   t.equal(rows(app).filter((r: any) => ['logout', 'session_revoked'].includes(r.type)).length, 2)

@@ -24,7 +24,9 @@ function bodyRepeatsBearer (request: FastifyRequest) {
 const logout: FastifyPluginAsyncTypebox = async function (fastify) {
   fastify.post('/logout', {
     config: perIp(fastify.config, fastify.config.RATE_LIMIT_MAX),
-    preValidation: fastify.authenticateWith(bodyRepeatsBearer),
+    // The token here, its session in the logout's own statement (lib/write-ops.ts).
+    preValidation: fastify.verifyWith(bodyRepeatsBearer),
+    attachValidation: true,
     schema: {
       tags: ['auth'],
       operationId: 'logout',
@@ -41,7 +43,14 @@ const logout: FastifyPluginAsyncTypebox = async function (fastify) {
       }
     }
   }, async function (request, reply) {
-    const revoked = await fastify.sessions.logout(request.auth, request.body.scope ?? 'local', requestMeta(request), request.log)
+    const { sid, jti, sub } = request.claims
+    if (request.validationError !== undefined) {
+      // The contract judges the session before the body's schema: a token
+      // whose session is gone is 401 whatever its body says.
+      if (!fastify.sessions.live(request.claims)) throw new TokenInvalidError()
+      throw request.validationError
+    }
+    const revoked = await fastify.sessions.logout({ id: sid, jti, userId: sub }, request.body.scope ?? 'local', requestMeta(request), request.log)
     // A concurrent logout or revocation of this session committed first.
     if (revoked === null) throw new TokenInvalidError()
     reply.header('clear-site-data', '"cookies", "storage"')

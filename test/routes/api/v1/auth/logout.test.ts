@@ -79,6 +79,17 @@ t.test('a bad scope is 400 and revokes nothing; an extra field is 400', async (t
   t.equal(count(app, 'SELECT count(*) AS n FROM revoked_tokens'), 0)
 })
 
+t.test('a bad body with a token whose session is gone is 401, not 400: the session is judged first', async (t) => {
+  const app = await build(t)
+  const { token } = await login(app)
+  t.equal((await logout(app, token)).statusCode, 200)
+  for (const body of [{ token, scope: 'everything' }, { token, admin: true }]) {
+    const res = await logout(app, token, body)
+    t.equal(res.statusCode, 401, JSON.stringify(body))
+    t.strictSame(res.json(), UNAUTHORIZED)
+  }
+})
+
 t.test('each scope with bystanders: only the right sessions are revoked, each with its record and audit row', async (t) => {
   const app = await build(t, { LOGIN_RATE_LIMIT_MAX: '0' })
   for (const scope of ['local', 'others', 'global'] as const) {
