@@ -27,8 +27,6 @@ import authRoutes from './routes/api/v1/auth/index.js'
 
 export interface AppOptions {
   config?: Config
-  /** Writes on the event loop's connection, not a writer thread (plugins/app/db.ts). */
-  inlineWrites?: boolean
 }
 
 /** Server options for fastify-cli, which builds the instance itself. */
@@ -42,7 +40,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   // Slow clients: a request's headers must arrive within this time (slowloris).
   fastify.server.headersTimeout = cfg.HEADERS_TIMEOUT_MS
   // The store comes first: the signing key may live in it.
-  await fastify.register(db, { inlineWrites: opts.inlineWrites ?? false })
+  await fastify.register(db)
   await fastify.register(secret)
 
   await fastify.register(jwt)

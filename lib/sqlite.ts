@@ -29,6 +29,9 @@ export function openDatabase (path: string): DB {
     db.pragma(`page_size = ${PAGE_SIZE}`)
     if (path !== ':memory:') db.pragma('journal_mode = WAL')
     // FULL: an acknowledged revocation survives power loss, not only a crash.
+    // The server's connection lowers it to NORMAL and syncs the WAL itself,
+    // off the event loop, before acknowledging (lib/write-queue.ts): the same
+    // guarantee. Scripts and other connections keep FULL.
     // Group commit (lib/write-queue.ts) pays its fsync once per batch.
     db.pragma('synchronous = FULL')
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)

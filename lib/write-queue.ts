@@ -1,8 +1,8 @@
 /**
  * Group commit: every write job queued during one event-loop turn runs in
- * one SQLite transaction, and each job's promise settles only after that
- * transaction has committed. One fsync then covers many requests, and a
- * request is never acknowledged before its write is durable.
+ * one SQLite transaction, and each job's promise settles only once that
+ * transaction is durable. One commit and one fsync then cover many
+ * requests, and a request is never acknowledged before its write is on disk.
  *
  * A job is a named operation over plain data (lib/write-ops.ts). If the
  * batch fails (a job throws, the disk is full, the file is locked), it is
@@ -12,31 +12,21 @@
  * every job fails at once: the store is unavailable to all of them alike,
  * and a retry per job would wait one busy timeout per queued job.
  *
- * Two queues run the same batches:
- * - `ThreadWriteQueue`, for a database file: a writer thread owns the write
- *   connection (lib/writer-thread.ts), so SQLite's work and the commit's
- *   fsync no longer block the event loop; requests keep being parsed,
- *   verified and answered while a batch commits, and the next batch forms
- *   meanwhile. The event loop keeps its own connection for reads.
- * - `InlineWriteQueue`, for `:memory:` (one connection cannot be shared
- *   between threads) and for one-off scripts: the same batches on the event
- *   loop's own connection.
+ * The fsync leaves the event loop. better-sqlite3 is synchronous: with
+ * `synchronous = FULL` each COMMIT syncs the WAL inline, and nothing is
+ * served while the disk works. Given the WAL's path, the queue's connection
+ * commits with `synchronous = NORMAL` (the WAL written, not synced) and the
+ * queue then runs one `fdatasync` of the WAL on libuv's thread pool; the
+ * batch's jobs settle when it returns. That is FULL's guarantee (committed
+ * frames synced before anyone is told) with the event loop parsing,
+ * verifying and committing the next batch meanwhile. One sync at a time:
+ * batches committed while it runs are covered by the next one.
+ * @see https://www.sqlite.org/pragma.html#pragma_synchronous
+ * @see https://www.sqlite.org/wal.html
  */
-import { extname } from 'node:path'
-import { Worker } from 'node:worker_threads'
+import { open } from 'node:fs/promises'
 import type { DB } from './sqlite.js'
 import type { OpArgs, OpName, OpResult, Ops } from './write-ops.js'
-
-export interface WriteQueue {
-  /** Queues `op` for the next group commit; settles once that commit is done. */
-  run<K extends OpName> (op: K, args: OpArgs<K>): Promise<OpResult<K>>
-  /** Runs a PRAGMA on the write connection (the checkpointer's fallback; fault tests). */
-  pragma (sql: string): Promise<unknown>
-  /** Commits what is queued, then releases the write connection. */
-  close (): Promise<void>
-  /** Batches settled so far: a reader's cache can tell that this process wrote. */
-  readonly commits: number
-}
 
 export interface Job {
   op: OpName
@@ -76,19 +66,43 @@ interface Waiter {
   reject: (err: unknown) => void
 }
 
-export class InlineWriteQueue implements WriteQueue {
-  readonly #db: DB
+interface Committed {
+  waiters: Waiter[]
+  outcomes: Outcome[]
+}
+
+function settle (waiter: Waiter, outcome: Outcome): void {
+  if (outcome.ok) waiter.resolve(outcome.value)
+  else waiter.reject(outcome.error)
+}
+
+export interface WriteQueueOptions {
+  /**
+   * The WAL file of the database, whose connection commits with
+   * `synchronous = NORMAL`: jobs settle after an fdatasync of it, off the
+   * event loop. Without it (`:memory:`), they settle after the commit.
+   */
+  wal?: string | undefined
+}
+
+export class WriteQueue {
   readonly #runBatch: (jobs: Job[]) => Outcome[]
+  readonly #wal: string | undefined
   #jobs: Job[] = []
   #waiters: Waiter[] = []
   #scheduled: NodeJS.Immediate | null = null
+  /** Committed batches that the next fdatasync makes durable. */
+  #unsynced: Committed[] = []
+  #syncing: Promise<void> | null = null
+  /** Batches committed so far: a reader's cache can tell that this process wrote. */
   commits = 0
 
-  constructor (db: DB, ops: Ops) {
-    this.#db = db
+  constructor (db: DB, ops: Ops, opts: WriteQueueOptions = {}) {
     this.#runBatch = createBatchRunner(db, ops)
+    this.#wal = opts.wal
   }
 
+  /** Queues `op` for the next group commit; settles once that commit is durable. */
   run<K extends OpName> (op: K, args: OpArgs<K>): Promise<OpResult<K>> {
     return new Promise((resolve, reject) => {
       this.#jobs.push({ op, args })
@@ -108,167 +122,45 @@ export class InlineWriteQueue implements WriteQueue {
     this.#waiters = []
     const outcomes = this.#runBatch(jobs)
     this.commits++
-    for (let i = 0; i < outcomes.length; i++) settle(waiters[i]!, outcomes[i]!)
+    if (this.#wal === undefined) {
+      for (let i = 0; i < outcomes.length; i++) settle(waiters[i]!, outcomes[i]!)
+      return
+    }
+    this.#unsynced.push({ waiters, outcomes })
+    this.#syncing ??= this.#sync(this.#wal)
   }
 
-  async pragma (sql: string): Promise<unknown> {
-    return this.#db.pragma(sql)
-  }
-
-  async close (): Promise<void> {
-    this.flush()
-  }
-}
-
-function settle (waiter: Waiter, outcome: Outcome): void {
-  if (outcome.ok) waiter.resolve(outcome.value)
-  else waiter.reject(outcome.error)
-}
-
-/** A job, a pragma or the close, as the writer thread receives them. */
-export type ToWriter =
-  | { t: 'jobs', ids: number[], jobs: Job[] }
-  | { t: 'pragma', id: number, sql: string }
-  | { t: 'close' }
-
-/** What comes back: each id with its outcome, errors as plain data. */
-export type FromWriter =
-  | { t: 'ready' }
-  | { t: 'failed', error: WireError }
-  | { t: 'done', ids: number[], outcomes: WireOutcome[] }
-
-export interface WireError { message: string, code?: string | undefined, name: string }
-export type WireOutcome = { ok: true, value: unknown } | { ok: false, error: WireError }
-
-export function toWire (error: unknown): WireError {
-  const e = error as { message?: unknown, code?: unknown, name?: unknown }
-  return {
-    message: String(e?.message ?? error),
-    code: typeof e?.code === 'string' ? e.code : undefined,
-    name: typeof e?.name === 'string' ? e.name : 'Error'
-  }
-}
-
-export function fromWire (wire: WireError): Error {
-  const err = new Error(wire.message) as Error & { code?: string }
-  err.name = wire.name
-  if (wire.code !== undefined) err.code = wire.code
-  return err
-}
-
-// The thread's module beside this one, with this one's extension: .ts under the tests' loader, .js in dist/.
-const THREAD = new URL('./writer-thread' + extname(import.meta.url), import.meta.url)
-
-export interface ThreadOptions {
-  path: string
-  toleranceSeconds: number
-  /** The checkpointer runs beside it: never checkpoint inside a commit. */
-  autocheckpoint: boolean
-}
-
-export class ThreadWriteQueue implements WriteQueue {
-  readonly #worker: Worker
-  readonly #exited: Promise<void>
-  readonly #waiters = new Map<number, Waiter>()
-  #ids: number[] = []
-  #jobs: Job[] = []
-  #next = 0
-  #scheduled: NodeJS.Immediate | null = null
-  #dead: Error | null = null
-  #closing = false
-  commits = 0
-
-  private constructor (worker: Worker) {
-    this.#worker = worker
-    this.#exited = new Promise((resolve) => worker.once('exit', () => resolve()))
-    worker.on('message', (msg: FromWriter) => {
-      /* c8 ignore next -- 'ready' and 'failed' are consumed by start() before this listener matters */
-      if (msg.t !== 'done') return
-      for (let i = 0; i < msg.ids.length; i++) {
-        const waiter = this.#waiters.get(msg.ids[i]!)!
-        this.#waiters.delete(msg.ids[i]!)
-        const outcome = msg.outcomes[i]!
-        settle(waiter, outcome.ok ? outcome : { ok: false, error: fromWire(outcome.error) })
+  /**
+   * Syncs the WAL until no committed batch waits. fsync acts on the file,
+   * not the descriptor, and the file is opened afresh each time: always the
+   * WAL SQLite writes now.
+   */
+  async #sync (wal: string): Promise<void> {
+    while (this.#unsynced.length > 0) {
+      const batches = this.#unsynced
+      this.#unsynced = []
+      let failure: unknown = null
+      try {
+        const file = await open(wal, 'r')
+        try {
+          await file.datasync()
+        } finally {
+          await file.close()
+        }
+      } catch (err) {
+        // Committed, but not known to be on disk: nobody is told it succeeded.
+        failure = err
       }
-      this.commits++
-      // Idle, it must not keep a script alive; closing, it must until it has exited.
-      if (this.#waiters.size === 0 && !this.#closing) worker.unref()
-    })
-    /* c8 ignore next -- the thread fails only of a bug or of running out of
-       memory; neither can be provoked without taking the test process down */
-    worker.on('error', (err) => { this.#fail(err) })
-    // After close(), and after a failure: whatever still waits is refused.
-    worker.once('exit', () => { this.#fail(new Error('the writer thread has stopped')) })
-  }
-
-  /** Starts the thread; resolves once its connection is open, rejects if it could not be. */
-  static async start (opts: ThreadOptions): Promise<ThreadWriteQueue> {
-    const worker = new Worker(THREAD, { workerData: opts })
-    const first = await new Promise<FromWriter>((resolve, reject) => {
-      worker.once('message', resolve)
-      worker.once('error', reject)
-    })
-    if (first.t === 'failed') {
-      // It ends by itself, having nothing to serve.
-      await new Promise((resolve) => worker.once('exit', resolve))
-      throw fromWire(first.error)
+      for (const { waiters, outcomes } of batches) {
+        for (let i = 0; i < outcomes.length; i++) settle(waiters[i]!, failure === null ? outcomes[i]! : { ok: false, error: failure })
+      }
     }
-    worker.unref()
-    return new ThreadWriteQueue(worker)
+    this.#syncing = null
   }
 
-  #fail (err: Error): void {
-    this.#dead ??= err
-    // Jobs still wait only when the thread died under them, which cannot be
-    // provoked in a test (see the 'error' listener).
-    /* c8 ignore next */
-    for (const waiter of this.#waiters.values()) waiter.reject(err)
-    this.#waiters.clear()
-  }
-
-  #wait (id: number, waiter: Waiter): void {
-    if (this.#waiters.size === 0) this.#worker.ref()
-    this.#waiters.set(id, waiter)
-  }
-
-  run<K extends OpName> (op: K, args: OpArgs<K>): Promise<OpResult<K>> {
-    return new Promise((resolve, reject) => {
-      if (this.#dead !== null) return reject(this.#dead)
-      const id = ++this.#next
-      this.#wait(id, { resolve, reject })
-      this.#ids.push(id)
-      this.#jobs.push({ op, args })
-      this.#scheduled ??= setImmediate(this.#send)
-    })
-  }
-
-  /** Hands the turn's jobs to the thread in one message; it commits them together. */
-  #send = (): void => {
-    if (this.#scheduled) clearImmediate(this.#scheduled)
-    this.#scheduled = null
-    if (this.#jobs.length === 0) return
-    const msg: ToWriter = { t: 'jobs', ids: this.#ids, jobs: this.#jobs }
-    this.#ids = []
-    this.#jobs = []
-    this.#worker.postMessage(msg)
-  }
-
-  pragma (sql: string): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      if (this.#dead !== null) return reject(this.#dead)
-      const id = ++this.#next
-      this.#wait(id, { resolve, reject })
-      this.#worker.postMessage({ t: 'pragma', id, sql } satisfies ToWriter)
-    })
-  }
-
-  async close (): Promise<void> {
-    this.#send()
-    if (this.#dead === null) {
-      this.#closing = true
-      this.#worker.ref()
-      this.#worker.postMessage({ t: 'close' } satisfies ToWriter)
-    }
-    await this.#exited
+  /** Commits what is queued and waits until it is durable (on close). */
+  async drain (): Promise<void> {
+    this.flush()
+    await this.#syncing
   }
 }

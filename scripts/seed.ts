@@ -71,7 +71,7 @@ export async function seed (config: Config, opts: SeedOptions): Promise<SeedResu
   // No logger: a million audit log lines would say nothing; the rows are written.
   const fastify = Fastify({ logger: false })
   // Called, not registered: the services' decorators stay on this instance.
-  await app(fastify, { config, inlineWrites: true })
+  await app(fastify, { config })
   await fastify.ready()
   const fd = openSync(opts.tokensFile, 'w')
   try {

@@ -1,20 +1,17 @@
 /**
- * The SQLite store: the event loop's connection for reads, the group-commit
- * write queue for every write, and (for a file) the checkpoint thread that
- * keeps WAL checkpoints off the event loop.
+ * The SQLite store, its group-commit write queue, and (for a file) the
+ * checkpoint thread that keeps WAL checkpoints off the event loop.
  *
- * For a file, the writes go to a writer thread with its own connection
- * (lib/write-queue.ts): a commit's fsync then overlaps with serving the next
- * requests. `:memory:` cannot be shared between connections, so there the
- * same batches run on the event loop's connection; so they do when the
- * plugin is registered with `inlineWrites` (the seed command, which loads a
- * million rows in one commit and serves nothing meanwhile).
+ * For a file, the connection commits with `synchronous = NORMAL` and the
+ * queue syncs the WAL itself, off the event loop, before any job settles
+ * (lib/write-queue.ts): FULL's durability without the event loop waiting
+ * for the disk.
  * @see ../../lib/sqlite.ts for the pragmas and migrations
  * @see ../../lib/checkpointer.ts
  */
 import fp from 'fastify-plugin'
 import { openDatabase, type DB } from '../../lib/sqlite.js'
-import { InlineWriteQueue, ThreadWriteQueue, type WriteQueue } from '../../lib/write-queue.js'
+import { WriteQueue } from '../../lib/write-queue.js'
 import { createOps } from '../../lib/write-ops.js'
 import { startCheckpointer, type Checkpointer } from '../../lib/checkpointer.js'
 
@@ -25,29 +22,23 @@ declare module 'fastify' {
   }
 }
 
-export interface DbOptions {
-  inlineWrites?: boolean
-}
-
-export default fp<DbOptions>(async function db (fastify, opts) {
-  const { DATABASE_PATH: path, CLOCK_TOLERANCE_SECONDS: toleranceSeconds } = fastify.config
-  const db = openDatabase(path)
-  const writes: WriteQueue = db.memory || opts.inlineWrites === true
-    ? new InlineWriteQueue(db, createOps(db, toleranceSeconds))
-    : await ThreadWriteQueue.start({ path, toleranceSeconds, autocheckpoint: false })
+export default fp(async function db (fastify) {
+  const db = openDatabase(fastify.config.DATABASE_PATH)
+  const ops = createOps(db, fastify.config.CLOCK_TOLERANCE_SECONDS)
+  let writes: WriteQueue
   let checkpointer: Checkpointer | null = null
-  if (!db.memory) {
-    checkpointer = await startCheckpointer(db, {
-      log: fastify.log,
-      /* c8 ignore next -- called only when the checkpoint thread fails (see there) */
-      inline: (pages) => { writes.pragma(`wal_autocheckpoint = ${pages}`).catch(() => {}) }
-    })
+  if (db.memory) {
+    writes = new WriteQueue(db, ops)
+  } else {
+    db.pragma('synchronous = NORMAL')
+    writes = new WriteQueue(db, ops, { wal: `${db.name}-wal` })
+    checkpointer = await startCheckpointer(db, { log: fastify.log })
   }
   fastify.decorate('db', db)
   fastify.decorate('writes', writes)
   fastify.addHook('onClose', async () => {
-    // Every acknowledged write is already committed; commit what is queued.
-    await writes.close()
+    // Every acknowledged write is already durable; commit and sync what is queued.
+    await writes.drain()
     await checkpointer?.stop()
     db.close()
   })

@@ -20,9 +20,8 @@ import { BUSY_TIMEOUT_MS } from '../../lib/sqlite.js'
 
 /**
  * The real app on a temporary file, registered without encapsulation so the
- * test reaches the live handles: `max_page_count` and `query_only` are per
- * connection, so the writer thread's connection is broken through
- * `app.writes.pragma`, and the event loop's (reads) through `app.db`.
+ * test reaches the live handle (`app.db`): `max_page_count` and `query_only`
+ * are per connection, so only the service's own handle can be broken this way.
  */
 async function fileApp (t: Test): Promise<{ app: FastifyInstance, path: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'auth-fault-'))
@@ -57,8 +56,6 @@ t.test('disk full (SQLITE_FULL): 500 envelope, nothing half-revoked, recovers', 
   app.db.pragma(`max_page_count = ${pages}`)
   const fill = app.db.prepare("INSERT INTO audit_events (at, type, outcome) VALUES (0, 'filler', 'success')")
   t.throws(() => { for (let i = 0; i < 100_000; i++) fill.run() }, { code: 'SQLITE_FULL' }, 'the disk is full')
-  // The same cap on the writer's connection: the file has no free page left for it either.
-  await app.writes.pragma(`max_page_count = ${app.db.pragma('page_count', { simple: true }) as number}`)
 
   // In the same batch, a logout that writes nothing (scope others, no other session) still succeeds:
   // the failed batch is retried job by job, so one job's failure does not sink the others.
@@ -75,7 +72,7 @@ t.test('disk full (SQLITE_FULL): 500 envelope, nothing half-revoked, recovers', 
     t.equal((await me(app, victims[i]!.token)).statusCode, 200, 'the session still works')
   }
 
-  await app.writes.pragma('max_page_count = 1073741823')
+  app.db.pragma('max_page_count = 1073741823')
   for (const v of victims) {
     const res = await logout(app, v.token)
     t.equal(res.statusCode, 200, 'recovered once space is back')
@@ -87,8 +84,8 @@ t.test('disk full (SQLITE_FULL): 500 envelope, nothing half-revoked, recovers', 
 t.test('a database that refuses writes: 500 envelope, nothing half-revoked, recovers', async (t) => {
   const { app } = await fileApp(t)
   const victim = await login(app)
-  // The writer's handle turned read-only (SQLITE_READONLY); a chmod would not stop root, who runs CI here.
-  await app.writes.pragma('query_only = ON')
+  // The live handle turned read-only (SQLITE_READONLY); a chmod would not stop root, who runs CI here.
+  app.db.pragma('query_only = ON')
   const res = await logout(app, victim.token)
   t.equal(res.statusCode, 500)
   t.same(res.json(), INTERNAL)
@@ -99,7 +96,7 @@ t.test('a database that refuses writes: 500 envelope, nothing half-revoked, reco
   t.same(loginRes.json(), INTERNAL)
   t.equal((await me(app, victim.token)).statusCode, 200, 'reads still work')
 
-  await app.writes.pragma('query_only = OFF')
+  app.db.pragma('query_only = OFF')
   t.equal((await logout(app, victim.token)).statusCode, 200, 'recovered')
   t.same(stateOf(app, victim, jtiOf(victim.token)), ALL)
 })
@@ -134,7 +131,6 @@ t.test('a database that is gone: /health 503, routes 500 envelope', async (t) =>
   const { app } = await fileApp(t)
   const victim = await login(app)
   app.db.close()
-  await app.writes.close()
   const health = await app.inject({ method: 'GET', url: '/health' })
   t.equal(health.statusCode, 503)
   t.same(health.json(), { status: 'unavailable' })
