@@ -11,6 +11,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { randomId } from '../../lib/ids.js'
 import { iso, nowSeconds } from '../../lib/time.js'
 import type { RequestMeta } from '../../lib/request-meta.js'
+import { ReadCache } from '../../lib/read-cache.js'
 import type { AuditEvent, EventType } from './audit.js'
 
 /** A live session as every protected route sees it. */
@@ -69,6 +70,9 @@ declare module 'fastify' {
   }
 }
 
+/** Sessions kept in memory for `find`; a few MiB at most. */
+export const SESSION_CACHE_MAX = 10_000
+
 type Victim = Pick<SessionRow, 'id' | 'jti' | 'userId' | 'expiresAt'>
 
 export default fp(async function sessions (fastify) {
@@ -98,6 +102,14 @@ export default fp(async function sessions (fastify) {
   // A revocation is kept until its token could no longer be accepted anyway.
   const purgeRevocations = db.prepare(`DELETE FROM revoked_tokens WHERE (expires_at, jti) IN
     (SELECT expires_at, jti FROM revoked_tokens WHERE expires_at < ? LIMIT ?)`)
+  // Every authenticated request reads its session row; an unchanged
+  // database answers from memory (lib/read-cache.ts says when it may have changed).
+  const cache = new ReadCache<SessionRow>(db, SESSION_CACHE_MAX)
+  const load = (id: string): SessionRow | undefined => {
+    const row = byId.get(id)
+    // Shared by every request of the session until evicted: never changed in place.
+    return row === undefined ? undefined : Object.freeze(row)
+  }
   const tolerance = config.CLOCK_TOLERANCE_SECONDS
   /** Rows with `expires_at` above this are live; at or below, expired (the purge's). */
   const cutoff = () => nowSeconds() - tolerance
@@ -144,7 +156,7 @@ export default fp(async function sessions (fastify) {
     },
 
     find (sessionId) {
-      return byId.get(sessionId)
+      return cache.get(sessionId, load)
     },
 
     async logout (current, scope, meta, log) {
