@@ -9,6 +9,7 @@ import type { Server } from 'node:http'
 import type { FastifyHttpOptions, FastifyRequest } from 'fastify'
 import { trustProxy, type Config } from '../fastify.config.js'
 import { MESSAGES } from './errors.js'
+import { requestLogger } from './request-logger.js'
 
 const SECRET_KEYS = ['authorization', 'token', 'password', 'jwtSecret', 'JWT_SECRET']
 
@@ -59,6 +60,7 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
         })
       }
     },
+    childLoggerFactory: requestLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustProxy(config.TRUST_PROXY),
     requestTimeout: config.REQUEST_TIMEOUT_MS,

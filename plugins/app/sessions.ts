@@ -11,6 +11,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { randomId } from '../../lib/ids.js'
 import { iso, nowSeconds } from '../../lib/time.js'
 import type { RequestMeta } from '../../lib/request-meta.js'
+import { ReadCache } from '../../lib/read-cache.js'
 import { loginEvent, type LogoutScope, type SessionInsert, type Victim } from '../../lib/write-ops.js'
 import type { Claims } from './tokens.js'
 
@@ -74,6 +75,9 @@ declare module 'fastify' {
   }
 }
 
+/** Sessions kept in memory for `find`; a few MiB at most. */
+export const SESSION_CACHE_MAX = 10_000
+
 export default fp(async function sessions (fastify) {
   const { db, writes, audit, tokens, config } = fastify
   const COLUMNS = `s.id, s.user_id AS userId, s.jti, s.created_at AS createdAt, s.expires_at AS expiresAt,
@@ -83,6 +87,14 @@ export default fp(async function sessions (fastify) {
   const liveOf = db.prepare<[string, number], Omit<SessionRow, 'email'>>(
     `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.expires_at > ?
      ORDER BY s.created_at DESC, s.id DESC`)
+  // Every authenticated request reads its session row; an unchanged
+  // database answers from memory (lib/read-cache.ts says when it may have changed).
+  const cache = new ReadCache<SessionRow>(db, SESSION_CACHE_MAX)
+  const load = (id: string): SessionRow | undefined => {
+    const row = byId.get(id)
+    // Shared by every request of the session until evicted: never changed in place.
+    return row === undefined ? undefined : Object.freeze(row)
+  }
   const tolerance = config.CLOCK_TOLERANCE_SECONDS
 
   /** Issues a token for a new session: the row to write and what the client gets. */
@@ -118,7 +130,7 @@ export default fp(async function sessions (fastify) {
     },
 
     find (sessionId) {
-      return byId.get(sessionId)
+      return cache.get(sessionId, load)
     },
 
     live (claims) {

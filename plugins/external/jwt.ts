@@ -21,8 +21,9 @@ export default fp(async function jwt (fastify) {
       clockTolerance: config.CLOCK_TOLERANCE_SECONDS * 1000,
       ...(config.JWT_ISSUER === undefined ? {} : { allowedIss: config.JWT_ISSUER }),
       ...(config.JWT_AUDIENCE === undefined ? {} : { allowedAud: config.JWT_AUDIENCE }),
-      // Verified payloads cached by token; a revoked session is still caught by its row.
-      cache: true
+      // No cache here: plugins/app/tokens.ts remembers the tokens that pass
+      // all of its checks, keyed by the token itself, not by its SHA-256.
+      cache: false
     }
   })
 }, { name: 'jwt', dependencies: ['config', 'secret'] })

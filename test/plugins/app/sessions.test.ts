@@ -4,6 +4,10 @@
  * breaks the real store mid-transaction.
  */
 import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import type { FastifyInstance } from 'fastify'
 import { build, login, logout, me, INTERNAL, PASSWORD } from '../../helper.js'
 
@@ -52,4 +56,68 @@ t.test('login and register: no session or user without its audit row', async (t)
   const reg = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: 'new@example.com', password: PASSWORD } })
   t.equal(reg.statusCode, 500)
   t.equal(count(app, "SELECT count(*) AS n FROM users WHERE email = 'new@example.com'"), 0, 'no user')
+})
+
+/*
+ * `find` answers from a cache (lib/read-cache.ts). Every test below first
+ * has the session read and cached by a 200, then changes it the way a
+ * revocation does, and expects the very next request to be refused.
+ */
+t.test('cached sessions: a logout is enforced on the next request', async (t) => {
+  const app = await build(t)
+  const a = await login(app)
+  t.equal((await me(app, a.token)).statusCode, 200)
+  t.equal((await logout(app, a.token)).statusCode, 200)
+  t.equal((await me(app, a.token)).statusCode, 401)
+})
+
+t.test('cached sessions: logout of the others and global logout', async (t) => {
+  const app = await build(t)
+  const a1 = await login(app)
+  const a2 = await login(app, a1.email)
+  const a3 = await login(app, a1.email)
+  for (const a of [a1, a2, a3]) t.equal((await me(app, a.token)).statusCode, 200)
+  t.equal((await logout(app, a1.token, { token: a1.token, scope: 'others' })).statusCode, 200)
+  t.equal((await me(app, a1.token)).statusCode, 200)
+  t.equal((await me(app, a2.token)).statusCode, 401)
+  t.equal((await me(app, a3.token)).statusCode, 401)
+  const b1 = await login(app, a1.email)
+  t.equal((await me(app, b1.token)).statusCode, 200)
+  t.equal((await logout(app, a1.token, { token: a1.token, scope: 'global' })).statusCode, 200)
+  t.equal((await me(app, a1.token)).statusCode, 401)
+  t.equal((await me(app, b1.token)).statusCode, 401)
+})
+
+t.test('cached sessions: a session revoked by id', async (t) => {
+  const app = await build(t)
+  const a1 = await login(app)
+  const a2 = await login(app, a1.email)
+  t.equal((await me(app, a2.token)).statusCode, 200)
+  const res = await app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${a2.sessionId}`, headers: { authorization: `Bearer ${a1.token}` } })
+  t.equal(res.statusCode, 200)
+  t.equal((await me(app, a2.token)).statusCode, 401)
+  t.equal((await me(app, a1.token)).statusCode, 200)
+})
+
+t.test('cached sessions: a row the purge deleted', async (t) => {
+  const app = await build(t)
+  const a = await login(app)
+  // The row says expired while the token does not yet: only the row decides.
+  app.db.prepare('UPDATE sessions SET expires_at = 1 WHERE id = ?').run(a.sessionId)
+  t.equal((await me(app, a.token)).statusCode, 200, 'cached again, expired row and all')
+  t.equal(await app.purge(), 1)
+  t.equal((await me(app, a.token)).statusCode, 401)
+})
+
+t.test('cached sessions: a row another connection (another process) deleted', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'auth-sessions-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const path = join(dir, 'sessions.db')
+  const app = await build(t, { DATABASE_PATH: path })
+  const a = await login(app)
+  t.equal((await me(app, a.token)).statusCode, 200)
+  const other = new Database(path)
+  other.prepare('DELETE FROM sessions WHERE id = ?').run(a.sessionId)
+  other.close()
+  t.equal((await me(app, a.token)).statusCode, 401)
 })

@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { build, login, logout, me, EXPIRED, UNAUTHORIZED } from '../../helper.js'
 import { claimsOf, hmac, HEADER, now, resign, sign } from '../../jwt.js'
+import { createTokenService } from '../../../plugins/app/tokens.js'
 
 const INVALID = 'Bearer realm="auth-sessions", error="invalid_token"'
 
@@ -185,4 +186,30 @@ t.test('the longest JWT_ISSUER and JWT_AUDIENCE the config accepts still give wo
   const app = await build(t, { JWT_ISSUER: 'i'.repeat(256), JWT_AUDIENCE: 'a'.repeat(256) })
   const { token } = await login(app)
   t.equal((await me(app, token)).statusCode, 200)
+})
+
+t.test('verified tokens are remembered, at most cacheSize of them, each until its exp', async (t) => {
+  const app = await build(t)
+  let verifications = 0
+  const tokens = createTokenService({
+    sign: (payload) => app.jwt.sign(payload),
+    verify: (token) => { verifications++; return app.jwt.verify(token) },
+    ttlSeconds: 3600,
+    toleranceSeconds: 0,
+    cacheSize: 2
+  })
+  const [a, b, c] = [tokens.issue('u', 's1'), tokens.issue('u', 's2'), tokens.issue('u', 's3')]
+  t.equal(tokens.verify(a.token).sid, 's1')
+  t.equal(tokens.verify(a.token).sid, 's1')
+  t.equal(verifications, 1, 'the second time from memory')
+  tokens.verify(b.token)
+  tokens.verify(c.token)
+  t.equal(verifications, 3)
+  tokens.verify(c.token)
+  tokens.verify(b.token)
+  t.equal(verifications, 3, 'b and c are remembered')
+  tokens.verify(a.token)
+  t.equal(verifications, 4, 'a, the oldest, was forgotten')
+  t.equal(tokens.verify(resign(a.token, { sid: 'other' })).sid, 'other', 'another text is another token')
+  t.equal(verifications, 5)
 })

@@ -1,10 +1,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Static } from 'typebox'
 import { failures, respond } from '../../../../schemas/envelope.js'
 import { MeResponse } from '../../../../schemas/responses.js'
 import { perIp } from '../../../../lib/limits.js'
 import { iso } from '../../../../lib/time.js'
+import type { SessionRow } from '../../../../plugins/app/sessions.js'
 
 const me: FastifyPluginAsyncTypebox = async function (fastify) {
+  // The answer is the same for every request of a session: made once per
+  // session row (a cached row is one object, lib/read-cache.ts), then reused.
+  const answers = new WeakMap<SessionRow, Static<typeof MeResponse>>()
+  const answer = (s: SessionRow): Static<typeof MeResponse> => ({
+    success: true as const,
+    message: 'Sesión activa',
+    data: {
+      user: { id: s.userId, email: s.email },
+      session: { id: s.id, createdAt: iso(s.createdAt), expiresAt: iso(s.expiresAt * 1000), ip: s.ip, userAgent: s.userAgent }
+    }
+  })
+
   fastify.get('/me', {
     config: perIp(fastify.config, fastify.config.RATE_LIMIT_MAX),
     preValidation: fastify.authenticate,
@@ -28,14 +42,9 @@ const me: FastifyPluginAsyncTypebox = async function (fastify) {
     }
   }, async function (request) {
     const s = request.auth
-    return {
-      success: true as const,
-      message: 'Sesión activa',
-      data: {
-        user: { id: s.userId, email: s.email },
-        session: { id: s.id, createdAt: iso(s.createdAt), expiresAt: iso(s.expiresAt * 1000), ip: s.ip, userAgent: s.userAgent }
-      }
-    }
+    let body = answers.get(s)
+    if (body === undefined) answers.set(s, body = answer(s))
+    return body
   })
 }
 
