@@ -24,7 +24,7 @@
  * @see https://www.sqlite.org/pragma.html#pragma_synchronous
  * @see https://www.sqlite.org/wal.html
  */
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import type { DB } from './sqlite.js'
 import type { OpArgs, OpName, OpResult, Ops } from './write-ops.js'
 
@@ -94,6 +94,7 @@ export class WriteQueue {
   /** Committed batches that the next fdatasync makes durable. */
   #unsynced: Committed[] = []
   #syncing: Promise<void> | null = null
+  #file: FileHandle | null = null
   /** Batches committed so far: a reader's cache can tell that this process wrote. */
   commits = 0
 
@@ -131,9 +132,11 @@ export class WriteQueue {
   }
 
   /**
-   * Syncs the WAL until no committed batch waits. fsync acts on the file,
-   * not the descriptor, and the file is opened afresh each time: always the
-   * WAL SQLite writes now.
+   * Syncs the WAL until no committed batch waits. The file is opened once
+   * and kept: SQLite truncates and rewrites its WAL in place but unlinks it
+   * only when the last connection closes, and this queue's connection stays
+   * open until drain() has returned. fsync acts on the file, whichever
+   * descriptor asks.
    */
   async #sync (wal: string): Promise<void> {
     while (this.#unsynced.length > 0) {
@@ -141,12 +144,8 @@ export class WriteQueue {
       this.#unsynced = []
       let failure: unknown = null
       try {
-        const file = await open(wal, 'r')
-        try {
-          await file.datasync()
-        } finally {
-          await file.close()
-        }
+        this.#file ??= await open(wal, 'r')
+        await this.#file.datasync()
       } catch (err) {
         // Committed, but not known to be on disk: nobody is told it succeeded.
         failure = err
@@ -158,9 +157,11 @@ export class WriteQueue {
     this.#syncing = null
   }
 
-  /** Commits what is queued and waits until it is durable (on close). */
+  /** Commits what is queued, waits until it is durable, and lets the WAL go (on close). */
   async drain (): Promise<void> {
     this.flush()
     await this.#syncing
+    await this.#file?.close()
+    this.#file = null
   }
 }

@@ -25,7 +25,7 @@ declare module 'fastify' {
     /**
      * Bearer header, then `check` (it may throw), then the token, but not its session: sets
      * `request.bearer` and `request.claims`. For a route whose write checks
-     * the session itself, in the same statement (the logout).
+     * the session itself, in the same statement, and ends it (the logout).
      */
     verifyWith: (check: (request: FastifyRequest) => void) => AuthHook
   }
@@ -60,7 +60,8 @@ export default fp(async function auth (fastify) {
       try {
         const bearer = request.bearer = tokens.bearer(bearerHeader(request))
         check(request)
-        request.claims = tokens.verify(bearer)
+        // Not remembered: the route revokes it (the logout).
+        request.claims = tokens.verify(bearer, false)
       } catch (err) {
         done(err as Error)
         return

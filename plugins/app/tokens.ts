@@ -34,7 +34,8 @@ export interface IssuedToken extends Claims {
 
 export interface TokenService {
   issue (userId: string, sessionId: string): IssuedToken
-  verify (token: string): Claims
+  /** `remember: false` for a token about to be revoked: it would only take a place in the cache. */
+  verify (token: string, remember?: boolean): Claims
   /** The token of an `Authorization: Bearer <token>` header, or a 401 error. */
   bearer (header: string | undefined): string
 }
@@ -98,7 +99,7 @@ export function createTokenService (opts: {
     return { ...claims, token: opts.sign({ ...claims, ...extra }) }
   }
 
-  function verify (token: string): Claims {
+  function verify (token: string, remember = true): Claims {
     const hit = verified.get(token)
     if (hit !== undefined) {
       // fast-jwt's own bound: a hit is valid while exp * 1000 + tolerance is not past.
@@ -122,7 +123,7 @@ export function createTokenService (opts: {
       payload.iat > nowSeconds() + opts.toleranceSeconds
     ) throw new TokenInvalidError()
     // We never issue `nbf`; a token that has one is not worth remembering.
-    if (payload.nbf === undefined) {
+    if (remember && payload.nbf === undefined) {
       // Oldest first out: a Map iterates in insertion order.
       if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!)
       verified.set(token, { claims: Object.freeze(payload), until: Math.min(payload.exp * 1000 + toleranceMs, Date.now() + VERIFIED_TTL_MS) })
