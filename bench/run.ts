@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --duration S --connections C --no-scale --soak S]`
+ * `npm run bench [-- --duration S --rounds R --connections C --no-scale --soak S]`
  *
  * Builds, seeds, then measures in one invocation, each target its own
  * process and the load generator another: bare Fastify, Fastify +
  * @fastify/jwt verify-only, and the real server (dist/server.js) on a seeded
- * database; correctness before and after timing; a SIGKILL durability check;
+ * database, each baseline alternating with the server in short rounds;
+ * correctness before and after timing; a SIGKILL durability check;
  * a scale run at 1M sessions + 1M revocations with a purge of 1M expired rows;
  * with `--soak S`, last, S seconds of mixed load (bench/soak.ts).
  * Writes bench/results/latest.json and the results section of BENCHMARKS.md.
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     connections: { type: 'string', default: '64' },
     sessions: { type: 'string', default: '300000' },
     'scale-sessions': { type: 'string', default: '1000000' },
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
 })
 const DURATION = Number(args.duration)
 const WARMUP = Number(args.warmup)
+const ROUNDS = Number(args.rounds)
 const CONNECTIONS = Number(args.connections)
 const SESSIONS = Number(args.sessions)
 const SCALE_SESSIONS = Number(args['scale-sessions'])
@@ -77,23 +80,12 @@ const SLICES = {
   crash: [250000, 300000]
 } as const
 
-interface Measured { load: LoadResult, rssMiB: number }
-
 async function measure (t: Target, mode: 'logout' | 'me', tokensFile: string, slice: readonly [number, number], warmSlice: readonly [number, number], acked?: string, reuse = false): Promise<LoadResult> {
   await load({ url: t.url, mode, tokensFile, from: warmSlice[0], to: warmSlice[1], connections: CONNECTIONS, duration: WARMUP, reuse })
   const r = await load({ url: t.url, mode, tokensFile, from: slice[0], to: slice[1], connections: CONNECTIONS, duration: DURATION, reuse, ...(acked === undefined ? {} : { acked }) })
   log(`  ${t.name} ${mode}: ${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`)
   if (r.exhausted) throw new Error(`${t.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
   return r
-}
-
-async function baseline (name: string, script: string, mode: 'logout' | 'me', tokensFile: string): Promise<Measured> {
-  const t = await startTarget(name, script, { JWT_SECRET: SECRET }, `${TMP}${name}.log`)
-  const slice = mode === 'logout' ? SLICES.timed : SLICES.mePool
-  const r = await measure(t, mode, tokensFile, slice, mode === 'logout' ? SLICES.warm : SLICES.mePool, undefined, true)
-  const rssMiB = peakRssMiB(t.proc.pid!)
-  await stopTarget(t)
-  return { load: r, rssMiB }
 }
 
 interface ServerRun { logout: LoadResult, me: LoadResult, rssMiB: number, startupMs: number, ackedChecked: number }
@@ -118,6 +110,88 @@ async function server (name: string, db: string, tokensFile: string, logLevel = 
   const ackedChecked = checkAcked(db, acked)
   log(`  ${name}: ${ackedChecked} acknowledged logouts all revoked in the file`)
   return { logout, me, rssMiB, startupMs: t.startupMs, ackedChecked }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+/** Rounds of one target as one result: req/s over all of them, the median round's latencies, every failure counted. */
+function merged (rounds: LoadResult[]): LoadResult {
+  const requests = rounds.reduce((n, r) => n + r.requests, 0)
+  return {
+    requests,
+    rps: Math.round(requests / (DURATION)),
+    p50: median(rounds.map((r) => r.p50)),
+    p90: median(rounds.map((r) => r.p90)),
+    p99: median(rounds.map((r) => r.p99)),
+    max: Math.max(...rounds.map((r) => r.max)),
+    non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    timeouts: rounds.reduce((n, r) => n + r.timeouts, 0),
+    used: rounds.reduce((n, r) => n + r.used, 0),
+    exhausted: rounds.some((r) => r.exhausted)
+  }
+}
+
+interface Paired { baseline: LoadResult, server: LoadResult, ratios: number[] }
+
+/**
+ * The baseline and the server, both running, loaded in turn: a warm-up of
+ * each, then ROUNDS rounds of DURATION / ROUNDS seconds, baseline then
+ * server. Each round's ratio compares two measurements seconds apart, so a
+ * change in the machine's background load between them is small; the
+ * ratio reported is the median round's.
+ */
+async function paired (baseline: Target, srv: Target, mode: 'logout' | 'me', tokensFile: string, acked?: string): Promise<Paired> {
+  const seconds = DURATION / ROUNDS
+  const fresh = mode === 'logout' ? SLICES.timed : SLICES.mePool
+  const warm = mode === 'logout' ? SLICES.warm : SLICES.mePool
+  await load({ url: baseline.url, mode, tokensFile, from: warm[0], to: warm[1], connections: CONNECTIONS, duration: WARMUP, reuse: true })
+  await load({ url: srv.url, mode, tokensFile, from: warm[0], to: warm[1], connections: CONNECTIONS, duration: WARMUP })
+  const b: LoadResult[] = []
+  const s: LoadResult[] = []
+  let next: number = fresh[0]
+  for (let i = 0; i < ROUNDS; i++) {
+    b.push(await load({ url: baseline.url, mode, tokensFile, from: fresh[0], to: fresh[1], connections: CONNECTIONS, duration: seconds, reuse: true }))
+    // Logout: each round goes on with the tokens the last one did not use.
+    const from = mode === 'logout' ? next : fresh[0]
+    const r = await load({ url: srv.url, mode, tokensFile, from, to: fresh[1], connections: CONNECTIONS, duration: seconds, ...(acked === undefined ? {} : { acked: `${acked}.${i}` }) })
+    if (r.exhausted) throw new Error(`${srv.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
+    if (mode === 'logout') next += r.used
+    s.push(r)
+  }
+  const result = { baseline: merged(b), server: merged(s), ratios: s.map((r, i) => r.rps / b[i]!.rps) }
+  log(`  ${baseline.name} ${mode}: ${result.baseline.rps} req/s; ${srv.name} ${mode}: ${result.server.rps} req/s, p50 ${result.server.p50} ms, p99 ${result.server.p99} ms, ` +
+    `non-2xx ${result.server.non2xx}, errors ${result.server.errors}; ratio by round ${result.ratios.map((x) => x.toFixed(2)).join(' ')}`)
+  return result
+}
+
+/** The baselines and the server side by side, alternating (see paired), with the server's correctness checks around the timing. */
+async function sideBySide (db: string, tokensFile: string) {
+  const tokens = readFileSync(tokensFile, 'utf8').split('\n', SLICES.probes[1])
+  const bareT = await startTarget('bare', 'bench/baseline-bare.js', { JWT_SECRET: SECRET }, `${TMP}bare.log`)
+  const verifyT = await startTarget('jwt-verify', 'bench/baseline-jwt.js', { JWT_SECRET: SECRET }, `${TMP}jwt-verify.log`)
+  const t = await startTarget('server', 'dist/server.js', serverEnv(db), `${TMP}server.log`, SERVER_NODE_FLAGS)
+  log(`  server: started in ${t.startupMs} ms`)
+  await checkFreshLogout(t.url, tokens[0]!)
+  const acked = `${TMP}server-acked.txt`
+  const logout = await paired(bareT, t, 'logout', tokensFile, acked)
+  const me = await paired(verifyT, t, 'me', tokensFile)
+  const ackedFiles = Array.from({ length: ROUNDS }, (_, i) => `${acked}.${i}`)
+  await checkConsumed(t.url, readFileSync(ackedFiles[0]!, 'utf8').split('\n', 1)[0]!)
+  await checkFreshLogout(t.url, tokens[1]!)
+  const rss = { bare: peakRssMiB(bareT.proc.pid!), verify: peakRssMiB(verifyT.proc.pid!), server: peakRssMiB(t.proc.pid!) }
+  await Promise.all([stopTarget(bareT), stopTarget(verifyT), stopTarget(t)])
+  const ackedChecked = ackedFiles.reduce((n, f) => n + checkAcked(db, f), 0)
+  log(`  server: ${ackedChecked} acknowledged logouts all revoked in the file`)
+  return {
+    bare: { load: logout.baseline, rssMiB: rss.bare },
+    verify: { load: me.baseline, rssMiB: rss.verify },
+    small: { logout: logout.server, me: me.server, rssMiB: rss.server, startupMs: t.startupMs, ackedChecked },
+    ratios: { logout: logout.ratios, me: me.ratios }
+  }
 }
 
 /** Logout load, SIGKILL halfway, then every acknowledged logout must be in the file and refused after a restart. */
@@ -173,10 +247,8 @@ const smallTokens = TMP + 'small-tokens.txt'
 const smallSeed = await seed(smallDb, smallTokens, SESSIONS, 0)
 log(`  ${smallSeed.ms} ms`)
 
-log('baselines and server')
-const bare = await baseline('bare', 'bench/baseline-bare.js', 'logout', smallTokens)
-const small = await server('server', smallDb, smallTokens)
-const verify = await baseline('jwt-verify', 'bench/baseline-jwt.js', 'me', smallTokens)
+log(`baselines and server, alternating in ${ROUNDS} rounds`)
+const { bare, verify, small, ratios } = await sideBySide(smallDb, smallTokens)
 log('the server again at LOG_LEVEL=info (access and audit log lines, to /dev/null)')
 const info = await server('server-info', smallDb, smallTokens, 'info')
 const crashed = await crash(smallDb, smallTokens)
@@ -198,10 +270,11 @@ if (!args['no-scale']) {
 
 const result = {
   machine: m,
-  settings: { duration: DURATION, warmup: WARMUP, connections: CONNECTIONS, sessions: SESSIONS, scaleSessions: SCALE_SESSIONS },
+  settings: { duration: DURATION, warmup: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, sessions: SESSIONS, scaleSessions: SCALE_SESSIONS },
   bare,
   verify,
   small,
+  ratios,
   info,
   crash: crashed,
   scale,
