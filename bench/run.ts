@@ -169,14 +169,14 @@ async function paired (baseline: Target, srv: Target, mode: 'logout' | 'me', tok
 }
 
 /** The baselines and the server side by side, alternating (see paired), with the server's correctness checks around the timing. */
-async function sideBySide (db: string, tokensFile: string) {
+async function sideBySide (db: string, tokensFile: string, name = 'server') {
   const tokens = readFileSync(tokensFile, 'utf8').split('\n', SLICES.probes[1])
   const bareT = await startTarget('bare', 'bench/baseline-bare.js', { JWT_SECRET: SECRET }, `${TMP}bare.log`)
   const verifyT = await startTarget('jwt-verify', 'bench/baseline-jwt.js', { JWT_SECRET: SECRET }, `${TMP}jwt-verify.log`)
-  const t = await startTarget('server', 'dist/server.js', serverEnv(db), `${TMP}server.log`, SERVER_NODE_FLAGS)
-  log(`  server: started in ${t.startupMs} ms`)
+  const t = await startTarget(name, 'dist/server.js', serverEnv(db), `${TMP}${name}.log`, SERVER_NODE_FLAGS)
+  log(`  ${name}: started in ${t.startupMs} ms`)
   await checkFreshLogout(t.url, tokens[0]!)
-  const acked = `${TMP}server-acked.txt`
+  const acked = `${TMP}${name}-acked.txt`
   const logout = await paired(bareT, t, 'logout', tokensFile, acked)
   const me = await paired(verifyT, t, 'me', tokensFile)
   const ackedFiles = Array.from({ length: ROUNDS }, (_, i) => `${acked}.${i}`)
@@ -185,7 +185,7 @@ async function sideBySide (db: string, tokensFile: string) {
   const rss = { bare: peakRssMiB(bareT.proc.pid!), verify: peakRssMiB(verifyT.proc.pid!), server: peakRssMiB(t.proc.pid!) }
   await Promise.all([stopTarget(bareT), stopTarget(verifyT), stopTarget(t)])
   const ackedChecked = ackedFiles.reduce((n, f) => n + checkAcked(db, f), 0)
-  log(`  server: ${ackedChecked} acknowledged logouts all revoked in the file`)
+  log(`  ${name}: ${ackedChecked} acknowledged logouts all revoked in the file`)
   return {
     bare: { load: logout.baseline, rssMiB: rss.bare },
     verify: { load: me.baseline, rssMiB: rss.verify },
@@ -253,19 +253,20 @@ log('the server again at LOG_LEVEL=info (access and audit log lines, to /dev/nul
 const info = await server('server-info', smallDb, smallTokens, 'info')
 const crashed = await crash(smallDb, smallTokens)
 
-let scale: (ServerRun & { seedMs: number, purge: Awaited<ReturnType<typeof purge>> }) | null = null
+let scale: (ServerRun & { seedMs: number, purge: Awaited<ReturnType<typeof purge>>, ratios: { logout: number[], me: number[] }, bareRssMiB: number }) | null = null
 if (!args['no-scale']) {
   log(`scale: seeding ${SCALE_SESSIONS} sessions + ${SCALE_SESSIONS} revocations`)
   const db = TMP + 'scale.db'
   const tokens = TMP + 'scale-tokens.txt'
   const s = await seed(db, tokens, SCALE_SESSIONS, SCALE_SESSIONS)
   log(`  ${s.ms} ms`)
-  const r = await server('server-1M', db, tokens)
+  // The same side-by-side rounds: the 1M ratios are compared with the small tables' ratios.
+  const r = await sideBySide(db, tokens, 'server-1M')
   rmSync(db + '*', { force: true })
   log(`scale: purge of ${SCALE_SESSIONS} expired rows`)
   const p = await purge(SCALE_SESSIONS)
   log(`  ${p.rows} rows in ${p.ms} ms, longest event-loop stall ${p.maxStallMs} ms`)
-  scale = { ...r, seedMs: s.ms, purge: p }
+  scale = { ...r.small, seedMs: s.ms, purge: p, ratios: r.ratios, bareRssMiB: r.bare.rssMiB }
 }
 
 const result = {
