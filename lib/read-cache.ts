@@ -6,7 +6,7 @@
  * "May have changed" is two counters of the reading connection, read
  * before every lookup:
  * - `PRAGMA data_version`, which changes when any other connection commits
- *   (another process on the same file, a writer thread), but not for this
+ *   (another process on the same file, an operator's tool), but not for this
  *   connection's own commits;
  * - `total_changes()`, the rows this connection's own statements have
  *   inserted, updated or deleted: the write queue's batches, and any other
