@@ -5,13 +5,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { BenchResult } from './run.js'
 import type { LoadResult } from './load.js'
+import { median } from './rounds.js'
 
 const r2 = (x: number) => Math.round(x * 100) / 100
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
 
 /** Server over baseline: the median of the alternating rounds' ratios; runs before those had one ratio of totals. */
 function ratioOf (r: BenchResult, mode: 'logout' | 'me'): number {

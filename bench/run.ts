@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util'
 import { checkAcked, checkConsumed, checkFreshLogout } from './checks.js'
 import { ROOT, load, peakRssMiB, run, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
 import { renderResults, writeResults } from './report.js'
+import { paired } from './rounds.js'
 import type { LoadResult } from './load.js'
 
 const { values: args } = parseArgs({
@@ -88,6 +89,15 @@ async function measure (t: Target, mode: 'logout' | 'me', tokensFile: string, sl
   return r
 }
 
+const ROUND_OPTIONS = {
+  rounds: ROUNDS,
+  duration: DURATION,
+  warmup: WARMUP,
+  connections: CONNECTIONS,
+  slices: { logout: SLICES.timed, logoutWarm: SLICES.warm, me: SLICES.mePool },
+  log
+}
+
 interface ServerRun { logout: LoadResult, me: LoadResult, rssMiB: number, startupMs: number, ackedChecked: number }
 
 /** The real server: correctness, logout under load, /me under load, correctness again, then every acked logout checked in the file. */
@@ -112,62 +122,6 @@ async function server (name: string, db: string, tokensFile: string, logLevel = 
   return { logout, me, rssMiB, startupMs: t.startupMs, ackedChecked }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
-}
-
-/** Rounds of one target as one result: req/s over all of them, the median round's latencies, every failure counted. */
-function merged (rounds: LoadResult[]): LoadResult {
-  const requests = rounds.reduce((n, r) => n + r.requests, 0)
-  return {
-    requests,
-    rps: Math.round(requests / (DURATION)),
-    p50: median(rounds.map((r) => r.p50)),
-    p90: median(rounds.map((r) => r.p90)),
-    p99: median(rounds.map((r) => r.p99)),
-    max: Math.max(...rounds.map((r) => r.max)),
-    non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
-    errors: rounds.reduce((n, r) => n + r.errors, 0),
-    timeouts: rounds.reduce((n, r) => n + r.timeouts, 0),
-    used: rounds.reduce((n, r) => n + r.used, 0),
-    exhausted: rounds.some((r) => r.exhausted)
-  }
-}
-
-interface Paired { baseline: LoadResult, server: LoadResult, ratios: number[] }
-
-/**
- * The baseline and the server, both running, loaded in turn: a warm-up of
- * each, then ROUNDS rounds of DURATION / ROUNDS seconds, baseline then
- * server. Each round's ratio compares two measurements seconds apart, so a
- * change in the machine's background load between them is small; the
- * ratio reported is the median round's.
- */
-async function paired (baseline: Target, srv: Target, mode: 'logout' | 'me', tokensFile: string, acked?: string): Promise<Paired> {
-  const seconds = DURATION / ROUNDS
-  const fresh = mode === 'logout' ? SLICES.timed : SLICES.mePool
-  const warm = mode === 'logout' ? SLICES.warm : SLICES.mePool
-  await load({ url: baseline.url, mode, tokensFile, from: warm[0], to: warm[1], connections: CONNECTIONS, duration: WARMUP, reuse: true })
-  await load({ url: srv.url, mode, tokensFile, from: warm[0], to: warm[1], connections: CONNECTIONS, duration: WARMUP })
-  const b: LoadResult[] = []
-  const s: LoadResult[] = []
-  let next: number = fresh[0]
-  for (let i = 0; i < ROUNDS; i++) {
-    b.push(await load({ url: baseline.url, mode, tokensFile, from: fresh[0], to: fresh[1], connections: CONNECTIONS, duration: seconds, reuse: true }))
-    // Logout: each round goes on with the tokens the last one did not use.
-    const from = mode === 'logout' ? next : fresh[0]
-    const r = await load({ url: srv.url, mode, tokensFile, from, to: fresh[1], connections: CONNECTIONS, duration: seconds, ...(acked === undefined ? {} : { acked: `${acked}.${i}` }) })
-    if (r.exhausted) throw new Error(`${srv.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
-    if (mode === 'logout') next += r.used
-    s.push(r)
-  }
-  const result = { baseline: merged(b), server: merged(s), ratios: s.map((r, i) => r.rps / b[i]!.rps) }
-  log(`  ${baseline.name} ${mode}: ${result.baseline.rps} req/s; ${srv.name} ${mode}: ${result.server.rps} req/s, p50 ${result.server.p50} ms, p99 ${result.server.p99} ms, ` +
-    `non-2xx ${result.server.non2xx}, errors ${result.server.errors}; ratio by round ${result.ratios.map((x) => x.toFixed(2)).join(' ')}`)
-  return result
-}
-
 /** The baselines and the server side by side, alternating (see paired), with the server's correctness checks around the timing. */
 async function sideBySide (db: string, tokensFile: string, name = 'server') {
   const tokens = readFileSync(tokensFile, 'utf8').split('\n', SLICES.probes[1])
@@ -177,8 +131,8 @@ async function sideBySide (db: string, tokensFile: string, name = 'server') {
   log(`  ${name}: started in ${t.startupMs} ms`)
   await checkFreshLogout(t.url, tokens[0]!)
   const acked = `${TMP}${name}-acked.txt`
-  const logout = await paired(bareT, t, 'logout', tokensFile, acked)
-  const me = await paired(verifyT, t, 'me', tokensFile)
+  const logout = await paired(ROUND_OPTIONS, bareT, t, 'logout', tokensFile, acked)
+  const me = await paired(ROUND_OPTIONS, verifyT, t, 'me', tokensFile)
   const ackedFiles = Array.from({ length: ROUNDS }, (_, i) => `${acked}.${i}`)
   await checkConsumed(t.url, readFileSync(ackedFiles[0]!, 'utf8').split('\n', 1)[0]!)
   await checkFreshLogout(t.url, tokens[1]!)

@@ -1,0 +1,72 @@
+/**
+ * A baseline and the server, both running, loaded in turn (bench/run.ts):
+ * a warm-up of each, then `rounds` rounds of `duration / rounds` seconds,
+ * baseline then server. Each round's ratio compares two measurements
+ * seconds apart, so a change in the machine's background load between them
+ * is small; the ratio reported is the median round's.
+ */
+import { load, type Target } from './procs.js'
+import type { LoadResult } from './load.js'
+
+export function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2
+}
+
+/** Rounds of one target as one result: req/s over all of them, the median round's latencies, every failure counted. */
+export function merged (rounds: LoadResult[], seconds: number): LoadResult {
+  const requests = rounds.reduce((n, r) => n + r.requests, 0)
+  return {
+    requests,
+    rps: Math.round(requests / seconds),
+    p50: median(rounds.map((r) => r.p50)),
+    p90: median(rounds.map((r) => r.p90)),
+    p99: median(rounds.map((r) => r.p99)),
+    max: Math.max(...rounds.map((r) => r.max)),
+    non2xx: rounds.reduce((n, r) => n + r.non2xx, 0),
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    timeouts: rounds.reduce((n, r) => n + r.timeouts, 0),
+    used: rounds.reduce((n, r) => n + r.used, 0),
+    exhausted: rounds.some((r) => r.exhausted)
+  }
+}
+
+type Slice = readonly [number, number]
+
+export interface RoundOptions {
+  rounds: number
+  /** Seconds of timed load per target, split over the rounds. */
+  duration: number
+  warmup: number
+  connections: number
+  /** Token lines: fresh ones for the timed logouts, others for the warm-up, the /me pool. */
+  slices: { logout: Slice, logoutWarm: Slice, me: Slice }
+  log: (line: string) => void
+}
+
+export interface Paired { baseline: LoadResult, server: LoadResult, ratios: number[] }
+
+export async function paired (opts: RoundOptions, baseline: Target, srv: Target, mode: 'logout' | 'me', tokensFile: string, acked?: string): Promise<Paired> {
+  const { connections } = opts
+  const seconds = opts.duration / opts.rounds
+  const fresh = mode === 'logout' ? opts.slices.logout : opts.slices.me
+  const warm = mode === 'logout' ? opts.slices.logoutWarm : opts.slices.me
+  await load({ url: baseline.url, mode, tokensFile, from: warm[0], to: warm[1], connections, duration: opts.warmup, reuse: true })
+  await load({ url: srv.url, mode, tokensFile, from: warm[0], to: warm[1], connections, duration: opts.warmup })
+  const b: LoadResult[] = []
+  const s: LoadResult[] = []
+  let next: number = fresh[0]
+  for (let i = 0; i < opts.rounds; i++) {
+    b.push(await load({ url: baseline.url, mode, tokensFile, from: fresh[0], to: fresh[1], connections, duration: seconds, reuse: true }))
+    // Logout: each round goes on with the tokens the last one did not use.
+    const from = mode === 'logout' ? next : fresh[0]
+    const r = await load({ url: srv.url, mode, tokensFile, from, to: fresh[1], connections, duration: seconds, ...(acked === undefined ? {} : { acked: `${acked}.${i}` }) })
+    if (r.exhausted) throw new Error(`${srv.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
+    if (mode === 'logout') next += r.used
+    s.push(r)
+  }
+  const result = { baseline: merged(b, opts.duration), server: merged(s, opts.duration), ratios: s.map((r, i) => r.rps / b[i]!.rps) }
+  opts.log(`  ${baseline.name} ${mode}: ${result.baseline.rps} req/s; ${srv.name} ${mode}: ${result.server.rps} req/s, p50 ${result.server.p50} ms, p99 ${result.server.p99} ms, ` +
+    `non-2xx ${result.server.non2xx}, errors ${result.server.errors}; ratio by round ${result.ratios.map((x) => x.toFixed(2)).join(' ')}`)
+  return result
+}
