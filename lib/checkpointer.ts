@@ -28,8 +28,6 @@ export interface CheckpointerOptions {
   restartBytes?: number
   /** Told when the thread fails and checkpoints go back inline. */
   log: Pick<FastifyBaseLogger, 'error'>
-  /** Puts checkpoints back inline on the connection that commits, when that is not `db`. */
-  inline?: (pages: number) => void
 }
 
 export interface Checkpointer {
@@ -76,11 +74,10 @@ export async function startCheckpointer (db: DB, opts: CheckpointerOptions): Pro
     worker.once('message', () => resolve())
     worker.once('error', reject)
   })
-  /* c8 ignore next 5 -- a failure inside the running thread (an I/O error in a
+  /* c8 ignore next 4 -- a failure inside the running thread (an I/O error in a
      checkpoint) cannot be provoked without breaking the serving connection too */
   worker.on('error', (err) => {
     db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`)
-    opts.inline?.(AUTOCHECKPOINT_PAGES)
     opts.log.error({ err }, 'checkpoint thread failed; checkpointing inline')
   })
   db.pragma('wal_autocheckpoint = 0')

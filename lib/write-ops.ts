@@ -1,8 +1,7 @@
 /**
- * Every write the service makes, as a named operation over plain data: the
- * arguments and results cross a thread boundary (lib/writer-thread.ts), so
- * they are structured-cloneable, never closures or class instances. The same
- * code runs on the event loop for an in-memory database (lib/write-queue.ts).
+ * Every write the service makes, as a named operation over plain data
+ * (never a closure), run by the group commit (lib/write-queue.ts) for every
+ * route, the purge and the seed command alike.
  *
  * Each operation is synchronous and runs inside the group commit's
  * transaction; it reports business outcomes through its return value and

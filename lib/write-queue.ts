@@ -95,7 +95,7 @@ export class WriteQueue {
   #unsynced: Committed[] = []
   #syncing: Promise<void> | null = null
   #file: FileHandle | null = null
-  /** Batches committed so far: a reader's cache can tell that this process wrote. */
+  /** Batches committed so far (how many commits a burst of jobs took). */
   commits = 0
 
   constructor (db: DB, ops: Ops, opts: WriteQueueOptions = {}) {

@@ -42,11 +42,8 @@ export default fp(async function auth (fastify) {
   const authenticate: AuthHook = function authenticate (request, _reply, done) {
     try {
       const bearer = request.bearer = tokens.bearer(bearerHeader(request))
-      const claims = tokens.verify(bearer)
-      const session = sessions.find(claims.sid)
-      if (session === undefined || session.jti !== claims.jti || session.userId !== claims.sub) {
-        throw new TokenInvalidError()
-      }
+      const session = sessions.ofToken(tokens.verify(bearer))
+      if (session === undefined) throw new TokenInvalidError()
       request.auth = session
     } catch (err) {
       done(err as Error)

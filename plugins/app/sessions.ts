@@ -56,11 +56,11 @@ export interface SessionStore {
   openMany (userId: string, count: number, meta: RequestMeta, each: (opened: OpenedSession) => void): Promise<void>
   /** The live session a token names, or undefined. */
   find (sessionId: string): SessionRow | undefined
-  /** True while the token's session row exists and names this token and user. */
-  live (claims: Pick<Claims, 'sid' | 'jti' | 'sub'>): boolean
+  /** The token's session while its row exists and names this token and user; otherwise undefined. */
+  ofToken (claims: Pick<Claims, 'sid' | 'jti' | 'sub'>): SessionRow | undefined
   /**
-   * Logout by the current session, which the writer checks and deletes in
-   * one statement; null when that session is already gone (a concurrent
+   * Logout by the current session, which the logout's own statement checks
+   * and deletes; null when that session is already gone (a concurrent
    * logout won, or it never was).
    */
   logout (current: Victim, scope: LogoutScope, meta: RequestMeta, log: FastifyBaseLogger): Promise<number | null>
@@ -133,9 +133,9 @@ export default fp(async function sessions (fastify) {
       return cache.get(sessionId, load)
     },
 
-    live (claims) {
-      const session = byId.get(claims.sid)
-      return session !== undefined && session.jti === claims.jti && session.userId === claims.sub
+    ofToken (claims) {
+      const session = cache.get(claims.sid, load)
+      return session !== undefined && session.jti === claims.jti && session.userId === claims.sub ? session : undefined
     },
 
     async logout (current, scope, meta, log) {

@@ -47,7 +47,7 @@ const logout: FastifyPluginAsyncTypebox = async function (fastify) {
     if (request.validationError !== undefined) {
       // The contract judges the session before the body's schema: a token
       // whose session is gone is 401 whatever its body says.
-      if (!fastify.sessions.live(request.claims)) throw new TokenInvalidError()
+      if (fastify.sessions.ofToken(request.claims) === undefined) throw new TokenInvalidError()
       throw request.validationError
     }
     const revoked = await fastify.sessions.logout({ id: sid, jti, userId: sub }, request.body.scope ?? 'local', requestMeta(request), request.log)
