@@ -91,8 +91,6 @@ export class WriteQueue {
   #jobs: Job[] = []
   #waiters: Waiter[] = []
   #scheduled: NodeJS.Immediate | null = null
-  /** Committed batches that the next fdatasync makes durable. */
-  #unsynced: Committed[] = []
   #syncing: Promise<void> | null = null
   #file: FileHandle | null = null
   /** Batches committed so far (how many commits a burst of jobs took). */
@@ -112,36 +110,48 @@ export class WriteQueue {
     })
   }
 
-  /** Commits everything queued so far; called on the next turn, and on close. */
+  /**
+   * Commits everything queued so far; called on the next turn, and on close.
+   * While a sync runs, it leaves the jobs queued: they could not be answered
+   * before the next sync anyway, and the running sync's end commits them all
+   * at once (#sync), so a page that many of them touch is written once.
+   */
   flush = (): void => {
     if (this.#scheduled) clearImmediate(this.#scheduled)
     this.#scheduled = null
+    if (this.#syncing !== null) return
+    const batch = this.#commit()
+    if (batch === null) return
+    if (this.#wal === undefined) {
+      for (let i = 0; i < batch.outcomes.length; i++) settle(batch.waiters[i]!, batch.outcomes[i]!)
+      return
+    }
+    this.#syncing = this.#sync(this.#wal, batch)
+  }
+
+  /** Runs the queued jobs in one transaction; null when none was queued. */
+  #commit (): Committed | null {
     const jobs = this.#jobs
-    if (jobs.length === 0) return
+    if (jobs.length === 0) return null
     const waiters = this.#waiters
     this.#jobs = []
     this.#waiters = []
     const outcomes = this.#runBatch(jobs)
     this.commits++
-    if (this.#wal === undefined) {
-      for (let i = 0; i < outcomes.length; i++) settle(waiters[i]!, outcomes[i]!)
-      return
-    }
-    this.#unsynced.push({ waiters, outcomes })
-    this.#syncing ??= this.#sync(this.#wal)
+    return { waiters, outcomes }
   }
 
   /**
-   * Syncs the WAL until no committed batch waits. The file is opened once
+   * Syncs the WAL, settles the batch it made durable, then commits and syncs
+   * whatever was queued meanwhile, until nothing is. The file is opened once
    * and kept: SQLite truncates and rewrites its WAL in place but unlinks it
    * only when the last connection closes, and this queue's connection stays
    * open until drain() has returned. fsync acts on the file, whichever
    * descriptor asks.
    */
-  async #sync (wal: string): Promise<void> {
-    while (this.#unsynced.length > 0) {
-      const batches = this.#unsynced
-      this.#unsynced = []
+  async #sync (wal: string, first: Committed): Promise<void> {
+    let batch: Committed | null = first
+    while (batch !== null) {
       let failure: unknown = null
       try {
         this.#file ??= await open(wal, 'r')
@@ -150,9 +160,9 @@ export class WriteQueue {
         // Committed, but not known to be on disk: nobody is told it succeeded.
         failure = err
       }
-      for (const { waiters, outcomes } of batches) {
-        for (let i = 0; i < outcomes.length; i++) settle(waiters[i]!, failure === null ? outcomes[i]! : { ok: false, error: failure })
-      }
+      const { waiters, outcomes } = batch
+      for (let i = 0; i < outcomes.length; i++) settle(waiters[i]!, failure === null ? outcomes[i]! : { ok: false, error: failure })
+      batch = this.#commit()
     }
     this.#syncing = null
   }

@@ -81,15 +81,21 @@ for (const kind of ['file', 'memory'] as const) {
   })
 }
 
-t.test('file: batches committed while a sync runs are covered by the next one', async (t) => {
+t.test('file: jobs queued while a sync runs wait for it, then share one commit', async (t) => {
   const { queue, sessions } = setup(t, 'file')
   await queue.run('register', { user: USER, event: EVENT })
+  const commits = queue.commits
   const first = open(queue, 'a')
   queue.flush() // committed; its sync has begun
   const second = open(queue, 'b')
-  queue.flush() // committed while the first sync runs
-  t.strictSame(sessions(), ['a', 'b'], 'both committed at once')
-  t.strictSame(await Promise.all([first, second]), [null, null])
+  queue.flush()
+  const third = open(queue, 'c')
+  queue.flush()
+  // They could not be answered before the next sync anyway: one commit for both when it ends.
+  t.strictSame(sessions(), ['a'], 'not committed while the sync runs')
+  t.strictSame(await Promise.all([first, second, third]), [null, null, null])
+  t.strictSame(sessions(), ['a', 'b', 'c'])
+  t.equal(queue.commits - commits, 2, 'a, then b and c together')
 })
 
 t.test('file: a WAL that cannot be synced fails the jobs: nobody is told it is durable', async (t) => {
