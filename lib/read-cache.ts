@@ -20,7 +20,7 @@
 import type { Statement } from 'better-sqlite3'
 import type { DB } from './sqlite.js'
 
-export class ReadCache<V> {
+export class ReadCache<V, A = undefined> {
   readonly #rows = new Map<string, V>()
   readonly #db: DB
   readonly #max: number
@@ -38,12 +38,12 @@ export class ReadCache<V> {
   }
 
   /**
-   * The cached row for `key`, or `load(key)` (cached unless undefined).
+   * The cached row for `key`, or `load(key, arg)` (cached unless undefined).
    * The counters are read before `load` runs: a commit landing between the
    * two makes the row newer than its stamp, and the next lookup drops it.
    */
-  get (key: string, load: (key: string) => V | undefined): V | undefined {
-    if (this.#db.inTransaction) return load(key)
+  get (key: string, load: (key: string, arg: A) => V | undefined, arg?: A): V | undefined {
+    if (this.#db.inTransaction) return load(key, arg as A)
     const version = this.#dataVersion.get()!
     const changes = this.#totalChanges.get()!
     if (version !== this.#seenVersion || changes !== this.#seenChanges) {
@@ -53,7 +53,7 @@ export class ReadCache<V> {
     }
     let row = this.#rows.get(key)
     if (row === undefined) {
-      row = load(key)
+      row = load(key, arg as A)
       if (row === undefined) return undefined
       // Oldest first out: a Map iterates in insertion order.
       if (this.#rows.size >= this.#max) this.#rows.delete(this.#rows.keys().next().value!)

@@ -8,6 +8,7 @@
  * throws only for a store failure. It may run twice (its batch rolled back
  * and retried alone), so it keeps no state between runs.
  */
+import type { Statement } from 'better-sqlite3'
 import type { DB } from './sqlite.js'
 import type { RequestMeta } from './request-meta.js'
 import { nowSeconds } from './time.js'
@@ -48,6 +49,16 @@ export interface RevokedById {
   events: AuditEvent[]
 }
 
+/** Where a purge sweep stands: the last key it looked at. */
+export type SessionKey = [userId: string, id: string]
+export type RevocationKey = [id: number]
+
+export interface PurgeStep<K> {
+  deleted: number
+  /** The cursor for the next step; null when the sweep is done. */
+  next: K | null
+}
+
 export interface NewUser {
   id: string
   email: string
@@ -70,22 +81,27 @@ export function createOps (db: DB, toleranceSeconds: number) {
   // purge is not a session that can be revoked (SPEC §4: 404), nor one that
   // a logout of other or all sessions records and audits.
   const ownedBy = db.prepare<[string, string, number], Victim>(
-    `SELECT ${COLUMNS} FROM sessions s WHERE s.id = ? AND s.user_id = ? AND s.expires_at > ?`)
+    `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.id = ? AND s.expires_at > ?`)
   const othersOf = db.prepare<[string, string, number], Victim>(
     `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.id <> ? AND s.expires_at > ?`)
   const stillLive = db.prepare<[string, string, string], { one: number }>(
-    'SELECT 1 AS one FROM sessions WHERE id = ? AND jti = ? AND user_id = ?')
+    'SELECT 1 AS one FROM sessions WHERE user_id = ? AND id = ? AND jti = ?')
   // The check and the delete in one statement: the event loop does not look
   // the session up before a logout (routes/api/v1/auth/logout.ts).
   const remove = db.prepare<[string, string, string], { expiresAt: number }>(
-    'DELETE FROM sessions WHERE id = ? AND jti = ? AND user_id = ? RETURNING expires_at AS expiresAt')
-  const recordRevocation = db.prepare(`INSERT OR IGNORE INTO revoked_tokens
+    'DELETE FROM sessions WHERE user_id = ? AND id = ? AND jti = ? RETURNING expires_at AS expiresAt')
+  const recordRevocation = db.prepare(`INSERT INTO revoked_tokens
     (jti, user_id, session_id, expires_at, revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?)`)
-  const purgeSessions = db.prepare(`DELETE FROM sessions WHERE id IN
-    (SELECT id FROM sessions WHERE expires_at < ? LIMIT ?)`)
-  // A revocation is kept until its token could no longer be accepted anyway.
-  const purgeRevocations = db.prepare(`DELETE FROM revoked_tokens WHERE (expires_at, jti) IN
-    (SELECT expires_at, jti FROM revoked_tokens WHERE expires_at < ? LIMIT ?)`)
+  // The purge sweeps each table in key order, `limit` rows a step, from a
+  // cursor it is handed back (migrations/002_sessions_by_owner.sql: no expiry
+  // index to write on every login and logout). A revocation is kept until
+  // its token could no longer be accepted anyway.
+  const sessionsAfter = db.prepare<[string, string, number], [...SessionKey, number]>(
+    'SELECT user_id, id, expires_at FROM sessions WHERE (user_id, id) > (?, ?) ORDER BY user_id, id LIMIT ?').raw()
+  const deleteSession = db.prepare<SessionKey>('DELETE FROM sessions WHERE user_id = ? AND id = ?')
+  const revocationsAfter = db.prepare<[number, number], [...RevocationKey, number]>(
+    'SELECT id, expires_at FROM revoked_tokens WHERE id > ? ORDER BY id LIMIT ?').raw()
+  const deleteRevocation = db.prepare<RevocationKey>('DELETE FROM revoked_tokens WHERE id = ?')
   const insertUser = db.prepare(`INSERT INTO users (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)
     ON CONFLICT (email) DO NOTHING`)
   /** Rows with `expires_at` above this are live; at or below, expired (the purge's). */
@@ -93,13 +109,24 @@ export function createOps (db: DB, toleranceSeconds: number) {
 
   /** Deletes the row and records the revocation and its audit row; false when it was already gone. */
   function revoke (victim: Victim, reason: string, type: EventType, meta: RequestMeta, at: number, out: AuditEvent[]): boolean {
-    const row = remove.get(victim.id, victim.jti, victim.userId)
+    const row = remove.get(victim.userId, victim.id, victim.jti)
     if (row === undefined) return false
     recordRevocation.run(victim.jti, victim.userId, victim.id, row.expiresAt, at, reason)
     const e: AuditEvent = { type, outcome: 'success', userId: victim.userId, sessionId: victim.id, jti: victim.jti, ip: meta.ip, userAgent: meta.userAgent, at }
     insertAudit.run(e)
     out.push(e)
     return true
+  }
+
+  /** Deletes the expired rows of a chunk a sweep looked at (its key columns, then expires_at). */
+  function sweep<K extends unknown[]> (rows: Array<[...K, number]>, limit: number, remove: Statement<K>): PurgeStep<K> {
+    const before = cutoff()
+    let deleted = 0
+    for (const row of rows) {
+      if (row[row.length - 1] as number <= before) deleted += remove.run(...row.slice(0, -1) as K).changes
+    }
+    const last = rows.length < limit ? undefined : rows[rows.length - 1]
+    return { deleted, next: last === undefined ? null : last.slice(0, -1) as K }
   }
 
   return {
@@ -117,7 +144,7 @@ export function createOps (db: DB, toleranceSeconds: number) {
       const at = Date.now()
       let count = 0
       if (scope === 'others') {
-        if (stillLive.get(current.id, current.jti, current.userId) === undefined) return { count: null, events }
+        if (stillLive.get(current.userId, current.id, current.jti) === undefined) return { count: null, events }
       } else if (revoke(current, `logout_${scope}`, 'logout', meta, at, events)) {
         count++
       } else {
@@ -133,18 +160,25 @@ export function createOps (db: DB, toleranceSeconds: number) {
 
     revokeById ({ current, id, meta }: { current: Victim, id: string, meta: RequestMeta }): RevokedById {
       const events: AuditEvent[] = []
-      if (stillLive.get(current.id, current.jti, current.userId) === undefined) return { outcome: 'gone', events }
-      const victim = ownedBy.get(id, current.userId, cutoff())
+      if (stillLive.get(current.userId, current.id, current.jti) === undefined) return { outcome: 'gone', events }
+      const victim = ownedBy.get(current.userId, id, cutoff())
       if (victim === undefined) return { outcome: 'not_found', events }
       revoke(victim, 'session_revoked', 'session_revoked', meta, Date.now(), events)
       return { outcome: 'revoked', events }
     },
 
-    /** Deletes up to `limit` expired sessions and up to `limit` expired revocation records; returns how many. */
-    purge ({ limit }: { limit: number }): number {
-      const before = cutoff()
-      const n = purgeSessions.run(before, limit).changes
-      return n + purgeRevocations.run(before, limit).changes
+    /**
+     * One step of the sessions' sweep: looks at up to `limit` sessions after
+     * `after` in key order and deletes the expired ones. `next` is where the
+     * sweep goes on, null once it has reached the end.
+     */
+    purgeSessions ({ limit, after }: { limit: number, after: SessionKey }): PurgeStep<SessionKey> {
+      return sweep(sessionsAfter.all(after[0], after[1], limit), limit, deleteSession)
+    },
+
+    /** The same step over the revocation records, in the order they were written. */
+    purgeRevocations ({ limit, after }: { limit: number, after: RevocationKey }): PurgeStep<RevocationKey> {
+      return sweep(revocationsAfter.all(after[0], limit), limit, deleteRevocation)
     },
 
     /** The user and its `register` audit row; false when the e-mail is taken. */

@@ -62,7 +62,7 @@ async function revokeMany (fastify: FastifyInstance, userId: string, total: numb
     const ids: string[] = []
     await sessions.openMany(userId, Math.min(REVOKE_CHUNK, total - done), META, (o) => { ids.push(o.sessionId) })
     // Queued in one turn: the write queue commits each chunk of logouts together.
-    await Promise.all(ids.map((id) => sessions.logout(sessions.find(id)!, 'local', META, fastify.log)))
+    await Promise.all(ids.map((id) => sessions.logout(sessions.find(userId, id)!, 'local', META, fastify.log)))
   }
 }
 

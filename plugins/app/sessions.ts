@@ -54,8 +54,8 @@ export interface SessionStore {
    * through the same code as login.
    */
   openMany (userId: string, count: number, meta: RequestMeta, each: (opened: OpenedSession) => void): Promise<void>
-  /** The live session a token names, or undefined. */
-  find (sessionId: string): SessionRow | undefined
+  /** The user's session of this id, or undefined. */
+  find (userId: string, sessionId: string): SessionRow | undefined
   /** The token's session while its row exists and names this token and user; otherwise undefined. */
   ofToken (claims: Pick<Claims, 'sid' | 'jti' | 'sub'>): SessionRow | undefined
   /**
@@ -82,16 +82,18 @@ export default fp(async function sessions (fastify) {
   const { db, writes, audit, tokens, config } = fastify
   const COLUMNS = `s.id, s.user_id AS userId, s.jti, s.created_at AS createdAt, s.expires_at AS expiresAt,
     s.ip, s.user_agent AS userAgent`
-  const byId = db.prepare<[string], SessionRow>(
-    `SELECT ${COLUMNS}, u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`)
+  const byKey = db.prepare<[string, string], SessionRow>(
+    `SELECT ${COLUMNS}, u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.user_id = ? AND s.id = ?`)
   const liveOf = db.prepare<[string, number], Omit<SessionRow, 'email'>>(
     `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.expires_at > ?
      ORDER BY s.created_at DESC, s.id DESC`)
   // Every authenticated request reads its session row; an unchanged
-  // database answers from memory (lib/read-cache.ts says when it may have changed).
-  const cache = new ReadCache<SessionRow>(db, SESSION_CACHE_MAX)
-  const load = (id: string): SessionRow | undefined => {
-    const row = byId.get(id)
+  // database answers from memory (lib/read-cache.ts says when it may have
+  // changed). Cached by session id, which is unique: a row is served only to
+  // the user it names (ofToken).
+  const cache = new ReadCache<SessionRow, string>(db, SESSION_CACHE_MAX)
+  const load = (id: string, userId: string): SessionRow | undefined => {
+    const row = byKey.get(userId, id)
     // Shared by every request of the session until evicted: never changed in place.
     return row === undefined ? undefined : Object.freeze(row)
   }
@@ -129,12 +131,13 @@ export default fp(async function sessions (fastify) {
       for (const o of opened) each(o)
     },
 
-    find (sessionId) {
-      return cache.get(sessionId, load)
+    find (userId, sessionId) {
+      const session = cache.get(sessionId, load, userId)
+      return session?.userId === userId ? session : undefined
     },
 
     ofToken (claims) {
-      const session = cache.get(claims.sid, load)
+      const session = cache.get(claims.sid, load, claims.sub)
       return session !== undefined && session.jti === claims.jti && session.userId === claims.sub ? session : undefined
     },
 

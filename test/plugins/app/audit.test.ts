@@ -67,7 +67,7 @@ t.test('a batch retried after another job failed logs its events once', async (t
   const { app, lines } = await withLogs(t)
   const a1 = await login(app)
   await login(app, a1.email)
-  const current = app.sessions.find(a1.sessionId)!
+  const current = app.sessions.find(a1.userId, a1.sessionId)!
   // Both jobs land in one group commit; the failing one forces a retry of each alone.
   const done = app.sessions.logout(current, 'global', { ip: '127.0.0.1', userAgent: null }, app.log)
   // A session of a user that does not exist: this job fails on the foreign key.

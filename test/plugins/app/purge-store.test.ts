@@ -5,7 +5,7 @@ import app from '../../../app.js'
 import { nextBatch, PURGE_TARGET_MS } from '../../../plugins/app/purge.js'
 import { login, logout, me, testConfig } from '../../helper.js'
 
-// revoked_tokens is keyed by (expires_at, jti): the purge deletes a range from its start.
+// The purge sweeps each table in key order (lib/write-ops.ts): here through the real app, with real tokens.
 t.test('expired revocation records and sessions are purged; live ones stay', async (t) => {
   // Called, not registered: the services' decorators stay on this instance.
   const fastify = Fastify()

@@ -76,7 +76,8 @@ t.test('close waits for a running purge and stops it after the current batch', a
   const purging = app.purge()
   await app.close()
   const n = await purging
-  t.ok(n >= MIN_BATCH && n < ROWS * 3, `stopped early (${n})`)
+  // The first batch looks at MIN_BATCH rows, the live session among them.
+  t.ok(n >= MIN_BATCH - 1 && n < ROWS * 3, `stopped early (${n})`)
 })
 
 t.test('a purge failing while the server closes does not fail the close', async (t) => {

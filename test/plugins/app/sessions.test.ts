@@ -121,3 +121,12 @@ t.test('cached sessions: a row another connection (another process) deleted', as
   other.close()
   t.equal((await me(app, a.token)).statusCode, 401)
 })
+
+t.test('a session is found only with the user it belongs to, cached or not', async (t) => {
+  const app = await build(t)
+  const a1 = await login(app)
+  const b1 = await login(app)
+  t.equal(app.sessions.find(b1.userId, a1.sessionId), undefined, 'not cached yet')
+  t.equal(app.sessions.find(a1.userId, a1.sessionId)?.id, a1.sessionId)
+  t.equal(app.sessions.find(b1.userId, a1.sessionId), undefined, 'cached for its owner only')
+})

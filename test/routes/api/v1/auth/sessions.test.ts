@@ -100,9 +100,9 @@ t.test('the caller\'s own session revoked between authentication and the write: 
   const app = await build(t)
   const a1 = await login(app)
   const a2 = await login(app, a1.email)
-  const current = app.sessions.find(a1.sessionId)!
+  const current = app.sessions.find(a1.userId, a1.sessionId)!
   // a1 is revoked (by another device) after its request was authenticated.
-  await app.sessions.revokeById(app.sessions.find(a2.sessionId)!, a1.sessionId, { ip: '127.0.0.1', userAgent: null }, app.log)
+  await app.sessions.revokeById(app.sessions.find(a1.userId, a2.sessionId)!, a1.sessionId, { ip: '127.0.0.1', userAgent: null }, app.log)
   t.equal(await app.sessions.revokeById(current, a2.sessionId, { ip: '127.0.0.1', userAgent: null }, app.log), 'gone')
   t.equal(await app.sessions.logout(current, 'others', { ip: '127.0.0.1', userAgent: null }, app.log), null)
   t.equal((await me(app, a2.token)).statusCode, 200, 'a2 untouched')
