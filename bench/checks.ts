@@ -50,7 +50,7 @@ export async function checkConsumed (url: string, token: string): Promise<void> 
   await expect401('consumed token /me', await me(url, token))
 }
 
-const claims = (token: string): { sid: string, jti: string } =>
+const claims = (token: string): { sub: string, sid: string, jti: string } =>
   JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'))
 
 /**
@@ -62,12 +62,12 @@ export function checkAcked (dbPath: string, ackedFile: string): number {
   const acked = readFileSync(ackedFile, 'utf8').split('\n').filter((l) => l !== '')
   const db = new Database(dbPath)
   try {
-    const live = db.prepare('SELECT 1 FROM sessions WHERE id = ?').pluck()
+    const live = db.prepare('SELECT 1 FROM sessions WHERE user_id = ? AND id = ?').pluck()
     const revoked = new Map<string, string>()
     for (const r of db.prepare('SELECT jti, session_id AS sid FROM revoked_tokens').iterate() as Iterable<{ jti: string, sid: string }>) revoked.set(r.jti, r.sid)
     for (const token of acked) {
-      const { sid, jti } = claims(token)
-      if (live.get(sid) !== undefined) fail(`acknowledged logout of session ${sid} was lost: its row is back`)
+      const { sub, sid, jti } = claims(token)
+      if (live.get(sub, sid) !== undefined) fail(`acknowledged logout of session ${sid} was lost: its row is back`)
       if (revoked.get(jti) !== sid) fail(`acknowledged logout of session ${sid} has no revocation record`)
     }
   } finally {
