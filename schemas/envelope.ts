@@ -59,7 +59,7 @@ const RETRY_AFTER: Headers = {
   'Retry-After': { type: 'integer', description: 'Seconds to wait before retrying.' }
 }
 
-type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500
+type Status = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503
 
 /** What each failure status means, for the document. */
 const MEANING: Record<Status, [string, Headers?]> = {
@@ -71,7 +71,8 @@ const MEANING: Record<Status, [string, Headers?]> = {
   413: ['The body is larger than the configured limit.'],
   415: ['The body is not `application/json`.'],
   429: ['Too many requests from this address (or for this e-mail on login).', RETRY_AFTER],
-  500: ['The store failed; nothing was half done.']
+  500: ['The store failed; nothing was half done.'],
+  503: ['The server is shutting down: retry on another instance, or once it is back. Nothing was done.']
 }
 
 /** One failure response, with the contract's message for `status` unless told otherwise. */
@@ -80,6 +81,10 @@ export function failure (status: Status, message: string = MESSAGES[status], mea
   return respond(Failure, description, { success: false, message }, headers)
 }
 
-/** Failure responses by status, for the routes' `response` maps. */
+/**
+ * Failure responses by status, for the routes' `response` maps; 503 on
+ * every route, which answers it to a request arriving while the server
+ * shuts down (plugins/app/shutdown.ts).
+ */
 export const failures = <S extends Status>(...statuses: S[]) =>
-  Object.fromEntries(statuses.map((s) => [s, failure(s)])) as Record<S, ReturnType<typeof failure>>
+  Object.fromEntries([...statuses, 503 as const].map((s) => [s, failure(s)])) as Record<S | 503, ReturnType<typeof failure>>

@@ -119,13 +119,13 @@ t.test('every operation is named, tagged, described, secured, and documents each
     }
   }
   const statuses = (id: string) => Object.keys(operations.find(([, , op]) => op.operationId === id)![2].responses)
-  t.same(statuses('logout'), ['200', '400', '401', '403', '413', '415', '429', '500'])
+  t.same(statuses('logout'), ['200', '400', '401', '403', '413', '415', '429', '500', '503'])
   t.same(statuses('health'), ['200', '503'])
-  t.same(statuses('login'), ['200', '400', '401', '413', '415', '429', '500'])
-  t.same(statuses('register'), ['201', '400', '409', '413', '415', '429', '500'])
+  t.same(statuses('login'), ['200', '400', '401', '413', '415', '429', '500', '503'])
+  t.same(statuses('register'), ['201', '400', '409', '413', '415', '429', '500', '503'])
   // DELETE bodies are parsed too: a body can make it 413 or 415.
-  t.same(statuses('revokeSession'), ['200', '400', '401', '403', '404', '413', '415', '429', '500'])
-  t.same(statuses('me'), ['200', '401', '403', '429', '500'])
+  t.same(statuses('revokeSession'), ['200', '400', '401', '403', '404', '413', '415', '429', '500', '503'])
+  t.same(statuses('me'), ['200', '401', '403', '429', '500', '503'])
 })
 
 t.test('Swagger UI and its assets are served, outside the API\'s no-store and envelope', async (t) => {
