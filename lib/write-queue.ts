@@ -1,6 +1,7 @@
 /**
- * Group commit: every write job queued during one event-loop turn runs in
- * one SQLite transaction, and each job's promise settles only once that
+ * Group commit: the write jobs queued during one event-loop turn (or, on a
+ * file, during one sync of the WAL) run in one SQLite transaction, and each
+ * job's promise settles only once that
  * transaction is durable. One commit and one fsync then cover many
  * requests, and a request is never acknowledged before its write is on disk.
  *
@@ -19,8 +20,8 @@
  * queue then runs one `fdatasync` of the WAL on libuv's thread pool; the
  * batch's jobs settle when it returns. That is FULL's guarantee (committed
  * frames synced before anyone is told) with the event loop parsing,
- * verifying and committing the next batch meanwhile. One sync at a time:
- * batches committed while it runs are covered by the next one.
+ * verifying the next requests meanwhile. One sync at a time: the jobs
+ * queued while it runs are committed together when it returns, then synced.
  * @see https://www.sqlite.org/pragma.html#pragma_synchronous
  * @see https://www.sqlite.org/wal.html
  */
