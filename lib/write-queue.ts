@@ -1,8 +1,7 @@
 /**
  * Group commit: the write jobs queued during one event-loop turn (or, on a
  * file, during one sync of the WAL) run in one SQLite transaction, and each
- * job's promise settles only once that
- * transaction is durable. One commit and one fsync then cover many
+ * job's promise settles only once that transaction is durable. One commit and one fsync then cover many
  * requests, and a request is never acknowledged before its write is on disk.
  *
  * A job is a named operation over plain data (lib/write-ops.ts). If the

@@ -1,9 +1,10 @@
 /**
  * Deletes expired sessions and expired revocation records in the
  * background: a sweep of each table in key order, a small batch of rows per
- * write-queue turn, so that requests keep being served between batches. The batch size adapts so that each commit
- * blocks the event loop for about PURGE_TARGET_MS: a fixed 500 took 80-640 ms
- * per batch on a cold, shared disk at a million rows (bench/purge.ts).
+ * write-queue turn, so that requests keep being served between batches.
+ * The batch size adapts so that each commit blocks the event loop for about
+ * PURGE_TARGET_MS: a fixed 500 took 80-640 ms per batch on a cold, shared
+ * disk at a million rows (bench/purge.ts).
  */
 import fp from 'fastify-plugin'
 import { setImmediate as nextTurn } from 'node:timers/promises'
@@ -49,7 +50,6 @@ export default fp(async function purge (fastify) {
       await nextTurn()
       return next
     }
-    // Each table once, from its first key to its last: a live row costs a look, an expired one a delete.
     for (let after: SessionKey | null = ['', '']; after !== null;) {
       const from: SessionKey = after
       after = await step((limit) => writes.run('purgeSessions', { limit, after: from }))

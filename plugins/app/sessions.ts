@@ -98,6 +98,10 @@ export default fp(async function sessions (fastify) {
     return row === undefined ? undefined : Object.freeze(row)
   }
   const tolerance = config.CLOCK_TOLERANCE_SECONDS
+  const find = (userId: string, sessionId: string): SessionRow | undefined => {
+    const session = cache.get(sessionId, load, userId)
+    return session?.userId === userId ? session : undefined
+  }
 
   /** Issues a token for a new session: the row to write and what the client gets. */
   function issue (userId: string, at: number): { row: SessionInsert, opened: OpenedSession } {
@@ -131,14 +135,11 @@ export default fp(async function sessions (fastify) {
       for (const o of opened) each(o)
     },
 
-    find (userId, sessionId) {
-      const session = cache.get(sessionId, load, userId)
-      return session?.userId === userId ? session : undefined
-    },
+    find,
 
     ofToken (claims) {
-      const session = cache.get(claims.sid, load, claims.sub)
-      return session !== undefined && session.jti === claims.jti && session.userId === claims.sub ? session : undefined
+      const session = find(claims.sub, claims.sid)
+      return session?.jti === claims.jti ? session : undefined
     },
 
     async logout (current, scope, meta, log) {
