@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { startTarget, stopTarget, load, ROOT, SERVER_NODE_FLAGS, peakRssMiB } from './procs.js'
+import { cpuMs, startTarget, stopTarget, load, ROOT, SERVER_NODE_FLAGS, peakRssMiB } from './procs.js'
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { prof: { type: 'string' } } })
 const [mode, which, db, tokens, from, seconds] = positionals
@@ -19,11 +19,6 @@ if (seconds === undefined || !['logout', 'me'].includes(mode!) || !['server', 'b
   throw new Error('usage: bench/cpu.ts <logout|me> <server|bare|jwt> DB TOKENS FROM SECONDS [--prof DIR]')
 }
 
-/** CPU milliseconds a process has used, all threads. */
-function cpuMs (pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(f[11]) + Number(f[12])) * 10
-}
 function machine (): { idle: number, all: number } {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number)
   return { idle: f[3]! + f[4]!, all: f.reduce((a, b) => a + b, 0) }

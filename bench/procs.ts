@@ -80,6 +80,12 @@ export function peakRssMiB (pid: number): number {
   return Math.round(kb / 1024)
 }
 
+/** CPU milliseconds a live process has used, all its threads (utime + stime, in 10 ms ticks). */
+export function cpuMs (pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) * 10
+}
+
 export async function stopTarget (t: Target, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (t.proc.exitCode === null) t.proc.kill(signal)
   await t.exited

@@ -19,7 +19,7 @@
 import { execFile } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { ROOT, run, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
+import { cpuMs, ROOT, run, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
 import { median } from './rounds.js'
 
 const { values: args } = parseArgs({
@@ -36,17 +36,12 @@ const CONNECTIONS = Number(args.connections)
 const TMP = ROOT + 'bench/results/wrk-tmp/'
 const SECRET = 'benchmark-secret-benchmark-secret-benchmark'
 const TOKENS = TMP + 'tokens.txt'
-const ME_POOL = [10, 1000] as const
-let fresh = 1010
+/** /me rotates over 1 000 tokens from line 10 (the bare baseline's logouts too); fresh logout tokens follow. */
+const ME = { from: 10, count: 1000 }
+let fresh = ME.from + ME.count
 
 interface WrkResult { requests: number, us: number, p50: number, p99: number, non2xx: number, errors: number }
 interface Measured extends WrkResult { rps: number, cpuUs: number, wrkCpuUs: number }
-
-/** CPU milliseconds a process has used, all threads (utime + stime, 10 ms ticks). */
-function cpuMs (pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-  return (Number(f[11]) + Number(f[12])) * 10
-}
 
 function wrk (t: Target, mode: 'logout' | 'me', from: number, pool: number, seconds = SECONDS): Promise<Measured> {
   const before = cpuMs(t.proc.pid!)
@@ -68,19 +63,19 @@ function wrk (t: Target, mode: 'logout' | 'me', from: number, pool: number, seco
 
 /** Logout: fresh tokens, each round where the last stopped (with room for the requests in flight). */
 async function next (t: Target, mode: 'logout' | 'me', seconds = SECONDS): Promise<Measured> {
-  if (mode === 'me') return wrk(t, 'me', ME_POOL[0], ME_POOL[1], seconds)
+  if (mode === 'me') return wrk(t, 'me', ME.from, ME.count, seconds)
   const r = await wrk(t, 'logout', fresh, 0, seconds)
   fresh += r.requests + CONNECTIONS
   return r
 }
 
 async function pair (baseline: Target, server: Target, mode: 'logout' | 'me') {
-  await wrk(baseline, mode, ME_POOL[0], ME_POOL[1], 2)
+  await wrk(baseline, mode, ME.from, ME.count, 2)
   await next(server, mode, 2)
   const b: Measured[] = []
   const s: Measured[] = []
   for (let i = 0; i < ROUNDS; i++) {
-    b.push(await wrk(baseline, mode, ME_POOL[0], ME_POOL[1]))
+    b.push(await wrk(baseline, mode, ME.from, ME.count))
     s.push(await next(server, mode))
   }
   const bad = s.reduce((n, r) => n + r.non2xx + r.errors, 0)
