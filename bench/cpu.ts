@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { cpuMs, startTarget, stopTarget, load, ROOT, SERVER_NODE_FLAGS, peakRssMiB } from './procs.js'
+import { cpuMs, startTarget, stopTarget, load, ROOT, SECRET, SERVER_NODE_FLAGS, peakRssMiB } from './procs.js'
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { prof: { type: 'string' } } })
 const [mode, which, db, tokens, from, seconds] = positionals
@@ -24,7 +24,7 @@ function machine (): { idle: number, all: number } {
   return { idle: f[3]! + f[4]!, all: f.reduce((a, b) => a + b, 0) }
 }
 
-const env = { DATABASE_PATH: db!, JWT_SECRET: 'benchmark-secret-benchmark-secret-benchmark', RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'warn' }
+const env = { DATABASE_PATH: db!, JWT_SECRET: SECRET, RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'warn' }
 const script = { server: 'dist/server.js', bare: 'bench/baseline-bare.js', jwt: 'bench/baseline-jwt.js' }[which as 'server']
 const flags = which === 'server' ? [...SERVER_NODE_FLAGS, ...(values.prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.prof}`])] : []
 const t = await startTarget(which!, ROOT + script, env, `/tmp/bench-cpu-${which}.log`, flags)

@@ -11,6 +11,9 @@ import type { LoadOptions, LoadResult } from './load.js'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
+/** The signing key of every benchmark server and seed: a tokens file seeded by one tool works with the others. */
+export const SECRET = 'benchmark-secret-benchmark-secret-benchmark'
+
 export function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()

@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, writeFileSync 
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
 import { checkAcked, checkConsumed, checkFreshLogout } from './checks.js'
-import { ROOT, load, peakRssMiB, run, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
+import { ROOT, load, peakRssMiB, run, SECRET, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
 import { renderResults, writeResults } from './report.js'
 import { paired } from './rounds.js'
 import type { LoadResult } from './load.js'
@@ -44,7 +44,6 @@ const SCALE_SESSIONS = Number(args['scale-sessions'])
 
 const RESULTS = ROOT + 'bench/results/'
 const TMP = RESULTS + 'tmp/'
-const SECRET = 'benchmark-secret-benchmark-secret-benchmark'
 rmSync(TMP, { recursive: true, force: true })
 mkdirSync(TMP, { recursive: true })
 

@@ -19,7 +19,7 @@
 import { execFile } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { cpuMs, ROOT, run, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
+import { cpuMs, ROOT, run, SECRET, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
 import { median } from './rounds.js'
 
 const { values: args } = parseArgs({
@@ -34,7 +34,6 @@ const ROUNDS = Number(args.rounds)
 const SECONDS = Number(args.duration)
 const CONNECTIONS = Number(args.connections)
 const TMP = ROOT + 'bench/results/wrk-tmp/'
-const SECRET = 'benchmark-secret-benchmark-secret-benchmark'
 const TOKENS = TMP + 'tokens.txt'
 /** /me rotates over 1 000 tokens from line 10 (the bare baseline's logouts too); fresh logout tokens follow. */
 const ME = { from: 10, count: 1000 }

@@ -1,8 +1,9 @@
 /**
  * Group commit: the write jobs queued during one event-loop turn (or, on a
  * file, during one sync of the WAL) run in one SQLite transaction, and each
- * job's promise settles only once that transaction is durable. One commit and one fsync then cover many
- * requests, and a request is never acknowledged before its write is on disk.
+ * job's promise settles only once that transaction is durable. One commit
+ * and one fsync then cover many requests, and a request is never
+ * acknowledged before its write is on disk.
  *
  * A job is a named operation over plain data (lib/write-ops.ts). If the
  * batch fails (a job throws, the disk is full, the file is locked), it is
