@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify'
 import { loadConfig, type Config } from './fastify.config.js'
 import { serverOptions } from './lib/server-options.js'
 import config from './plugins/app/config.js'
-import db from './plugins/app/db.js'
+import store from './plugins/app/store.js'
 import secret from './plugins/app/secret.js'
 import jwt from './plugins/external/jwt.js'
 import rateLimit from './plugins/external/rate-limit.js'
@@ -16,7 +16,7 @@ import swagger from './plugins/external/swagger.js'
 import schemas from './plugins/app/schemas.js'
 import audit from './plugins/app/audit.js'
 import tokens from './plugins/app/tokens.js'
-import users from './plugins/app/users.js'
+import users, { type HashCost } from './plugins/app/users.js'
 import sessions from './plugins/app/sessions.js'
 import auth from './plugins/app/auth.js'
 import purge from './plugins/app/purge.js'
@@ -27,6 +27,8 @@ import authRoutes from './routes/api/v1/auth/index.js'
 
 export interface AppOptions {
   config?: Config
+  /** argon2id's cost, OWASP's unless given (plugins/app/users.ts). */
+  hashCost?: HashCost
 }
 
 /** Server options for fastify-cli, which builds the instance itself. */
@@ -40,7 +42,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   // Slow clients: a request's headers must arrive within this time (slowloris).
   fastify.server.headersTimeout = cfg.HEADERS_TIMEOUT_MS
   // The store comes first: the signing key may live in it.
-  await fastify.register(db)
+  await fastify.register(store)
   await fastify.register(secret)
 
   await fastify.register(jwt)
@@ -53,7 +55,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
 
   await fastify.register(audit)
   await fastify.register(tokens)
-  await fastify.register(users)
+  await fastify.register(users, { hashCost: opts.hashCost })
   await fastify.register(sessions)
   await fastify.register(auth)
   await fastify.register(purge)

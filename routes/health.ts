@@ -3,7 +3,6 @@ import { respond } from '../schemas/envelope.js'
 import { HealthOk, HealthUnavailable } from '../schemas/responses.js'
 
 const health: FastifyPluginAsyncTypebox = async function (fastify) {
-  const ping = fastify.db.prepare('SELECT 1')
   fastify.get('/health', {
     schema: {
       tags: ['health'],
@@ -18,7 +17,7 @@ const health: FastifyPluginAsyncTypebox = async function (fastify) {
     }
   }, async function (request, reply) {
     try {
-      ping.get()
+      await fastify.store.ping()
     } catch (err) {
       request.log.error({ err }, 'health check failed')
       return reply.code(503).send({ status: 'unavailable' })

@@ -17,6 +17,7 @@ import app from '../app.js'
 import { loadConfig, type Config } from '../fastify.config.js'
 import { randomId } from '../lib/ids.js'
 import type { RequestMeta } from '../lib/request-meta.js'
+import type { SessionRef } from '../lib/domain.js'
 
 export interface SeedOptions {
   sessions: number
@@ -33,7 +34,7 @@ export interface SeedResult {
 }
 
 const META: RequestMeta = { ip: '127.0.0.1', userAgent: 'auth-sessions seed' }
-/** Logouts queued per write-queue turn: one commit each, memory bounded. */
+/** Logouts sent at once: memory bounded. */
 const REVOKE_CHUNK = 50_000
 const LINES_PER_WRITE = 10_000
 
@@ -59,10 +60,10 @@ export function parseSeedArgs (argv: string[]): SeedOptions {
 async function revokeMany (fastify: FastifyInstance, userId: string, total: number): Promise<void> {
   const { sessions } = fastify
   for (let done = 0; done < total; done += REVOKE_CHUNK) {
-    const ids: string[] = []
-    await sessions.openMany(userId, Math.min(REVOKE_CHUNK, total - done), META, (o) => { ids.push(o.sessionId) })
-    // Queued in one turn: the write queue commits each chunk of logouts together.
-    await Promise.all(ids.map((id) => sessions.logout(sessions.find(userId, id)!, 'local', META, fastify.log)))
+    const refs: SessionRef[] = []
+    await sessions.openMany(userId, Math.min(REVOKE_CHUNK, total - done), META, (_opened, ref) => { refs.push(ref) })
+    // Sent at once: a store that batches (SQLite's group commit) commits each chunk together.
+    await Promise.all(refs.map((ref) => sessions.logout(ref, 'local', META, fastify.log)))
   }
 }
 

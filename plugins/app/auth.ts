@@ -8,7 +8,7 @@
  * One callback-style hook per route, not a chain of async ones: it runs on
  * every authenticated request, and each async hook costs a promise and its
  * microtask turns.
- * @see ../shared/SPEC.md §4
+ * @see ../../docs/CONTRACT.md §4
  */
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
@@ -40,16 +40,20 @@ export default fp(async function auth (fastify) {
   const { tokens, sessions } = fastify
 
   const authenticate: AuthHook = function authenticate (request, _reply, done) {
+    let claims: Claims
     try {
-      const bearer = request.bearer = tokens.bearer(bearerHeader(request))
-      const session = sessions.ofToken(tokens.verify(bearer))
-      if (session === undefined) throw new TokenInvalidError()
-      request.auth = session
+      claims = tokens.verify(request.bearer = tokens.bearer(bearerHeader(request)))
     } catch (err) {
       done(err as Error)
       return
     }
-    done()
+    // A synchronous store calls back at once: no promise per request.
+    sessions.ofToken(claims, (err, session) => {
+      if (err !== null) return done(err)
+      if (session === undefined) return done(new TokenInvalidError())
+      request.auth = session
+      done()
+    })
   }
 
   function verifyWith (check: (request: FastifyRequest) => void): AuthHook {

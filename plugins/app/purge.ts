@@ -1,14 +1,12 @@
 /**
  * Deletes expired sessions and expired revocation records in the
- * background: a sweep of each table in key order, a small batch of rows per
- * write-queue turn, so that requests keep being served between batches.
- * The batch size adapts so that each commit blocks the event loop for about
- * PURGE_TARGET_MS: a fixed 500 took 80-640 ms per batch on a cold, shared
- * disk at a million rows (bench/purge.ts).
+ * background: a sweep of each table, a small batch of rows per store write,
+ * so that requests keep being served between batches. The batch size adapts
+ * so that each write takes about PURGE_TARGET_MS (BENCHMARKS.md).
  */
 import fp from 'fastify-plugin'
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import type { PurgeStep, RevocationKey, SessionKey } from '../../lib/write-ops.js'
+import type { PurgeCursor, PurgeTable } from '../../lib/store/store.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -29,34 +27,28 @@ export function nextBatch (size: number, tookMs: number): number {
 }
 
 export default fp(async function purge (fastify) {
-  const { writes } = fastify
+  const { store } = fastify
   let running: Promise<number> | null = null
   let closing = false
 
   /**
-   * Sweeps each table once, from its first key to its last, a batch of rows
-   * per write-queue turn. A live row costs a look, an expired one a delete.
+   * Sweeps each table once, from its start to its end, a batch of rows per
+   * store write. A live row costs a look, an expired one a delete.
    */
   async function purgeAll (): Promise<number> {
     let total = 0
     let size = MIN_BATCH
-    /** One step of a sweep, the batch size adapted to how long its commit took; null when the sweep is over. */
-    async function step<K> (run: (limit: number) => Promise<PurgeStep<K>>): Promise<K | null> {
-      const started = performance.now()
-      const { deleted, next } = await run(size)
-      size = nextBatch(size, performance.now() - started)
-      total += deleted
-      if (next === null || closing) return null
-      await nextTurn()
-      return next
-    }
-    for (let after: SessionKey | null = ['', '']; after !== null;) {
-      const from: SessionKey = after
-      after = await step((limit) => writes.run('purgeSessions', { limit, after: from }))
-    }
-    for (let after: RevocationKey | null = [0]; after !== null;) {
-      const from: RevocationKey = after
-      after = await step((limit) => writes.run('purgeRevocations', { limit, after: from }))
+    for (const table of ['sessions', 'revocations'] satisfies PurgeTable[]) {
+      let after: PurgeCursor | null = null
+      do {
+        const started = performance.now()
+        const step = await store.purge(table, size, after)
+        size = nextBatch(size, performance.now() - started)
+        total += step.deleted
+        after = step.next
+        if (closing) return total
+        if (after !== null) await nextTurn()
+      } while (after !== null)
     }
     return total
   }
@@ -79,4 +71,4 @@ export default fp(async function purge (fastify) {
     // not fail close(), which would skip closing the database.
     await running?.catch(() => {})
   })
-}, { name: 'purge', dependencies: ['db'] })
+}, { name: 'purge', dependencies: ['store'] })

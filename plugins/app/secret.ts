@@ -1,7 +1,8 @@
 /**
  * The JWT signing key: JWT_SECRET when set, otherwise a random 256-bit
- * secret generated on first start and kept in the settings table, so that
- * tokens survive a restart. The key itself is never logged.
+ * secret generated on first start and kept in the store's settings, so
+ * that tokens survive a restart and every process on the store shares it.
+ * The key itself is never logged.
  */
 import { randomBytes } from 'node:crypto'
 import fp from 'fastify-plugin'
@@ -15,18 +16,11 @@ declare module 'fastify' {
 export default fp(async function secret (fastify) {
   let secret = fastify.config.JWT_SECRET
   if (secret === undefined) {
-    const db = fastify.db
-    const read = db.prepare<[], { value: string }>("SELECT value FROM settings WHERE key = 'jwt_secret'")
-    secret = read.get()?.value
-    if (secret === undefined) {
-      const generated = randomBytes(32).toString('base64url')
-      // INSERT OR IGNORE + re-read: two processes starting at once agree on one key.
-      db.prepare("INSERT OR IGNORE INTO settings (key, value) VALUES ('jwt_secret', ?)").run(generated)
-      secret = read.get()!.value
-      fastify.log.warn('JWT_SECRET is not set: generated a random 256-bit secret and stored it in the database')
-    } else {
-      fastify.log.warn('JWT_SECRET is not set: using the secret generated on first start and stored in the database')
-    }
+    const { value, created } = await fastify.store.setting('jwt_secret', randomBytes(32).toString('base64url'))
+    secret = value
+    fastify.log.warn(created
+      ? 'JWT_SECRET is not set: generated a random 256-bit secret and stored it in the database'
+      : 'JWT_SECRET is not set: using the secret generated on first start and stored in the database')
   }
   fastify.decorate('jwtSecret', secret)
-}, { name: 'secret', dependencies: ['config', 'db'] })
+}, { name: 'secret', dependencies: ['config', 'store'] })

@@ -1,33 +1,27 @@
 /**
- * Sessions: one row per live token. Opening one writes the row and the
- * `login` audit row in one commit; revoking one deletes the row and records
- * the token's `jti` with its audit row in one commit. Every write goes
- * through the group-commit queue, so a request is answered only after its
- * change is on disk, and a concurrent second revocation of the same session
- * finds nothing to delete.
+ * Sessions: the rules of opening, finding and ending them; the store keeps
+ * the rows. Opening one writes its row and `login` audit row in one
+ * transaction; ending one deletes its row and records the token's `jti`
+ * with its audit row in one transaction, committed before the answer.
+ *
+ * What a logout does, in order: the route checks that the body repeats the
+ * Bearer token (routes/api/v1/auth/logout.ts); the auth hook verifies the
+ * token, but does not look its session up (plugins/app/auth.ts); `logout`
+ * below asks the store to end the session only if its row still names this
+ * token and user, in the same transaction as the revocation records and
+ * audit rows of every session the scope covers (lib/store/store.ts). Of two
+ * logouts of one token, the second finds nothing to end: 401.
  */
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
 import { randomId } from '../../lib/ids.js'
-import { iso, nowSeconds } from '../../lib/time.js'
+import { iso } from '../../lib/time.js'
 import type { RequestMeta } from '../../lib/request-meta.js'
-import { ReadCache } from '../../lib/read-cache.js'
-import { loginEvent, type LogoutScope, type SessionInsert, type Victim } from '../../lib/write-ops.js'
+import { loginEvent, type LogoutScope, type SessionInsert, type SessionRef, type SessionRow } from '../../lib/domain.js'
+import type { SessionCallback } from '../../lib/store/store.js'
 import type { Claims } from './tokens.js'
 
-export type { LogoutScope }
-
-/** A live session as every protected route sees it. */
-export interface SessionRow {
-  id: string
-  userId: string
-  email: string
-  jti: string
-  createdAt: number
-  expiresAt: number
-  ip: string | null
-  userAgent: string | null
-}
+export type { LogoutScope, SessionRow }
 
 export interface SessionView {
   id: string
@@ -45,7 +39,7 @@ export interface OpenedSession {
   expiresIn: number
 }
 
-export interface SessionStore {
+export interface SessionService {
   open (userId: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<OpenedSession>
   /**
    * Opens `count` sessions of one user in a single commit, each exactly as
@@ -53,55 +47,33 @@ export interface SessionStore {
    * committed. For the seed command (scripts/seed.ts), which loads test data
    * through the same code as login.
    */
-  openMany (userId: string, count: number, meta: RequestMeta, each: (opened: OpenedSession) => void): Promise<void>
-  /** The user's session of this id, or undefined. */
-  find (userId: string, sessionId: string): SessionRow | undefined
-  /** The token's session while its row exists and names this token and user; otherwise undefined. */
-  ofToken (claims: Pick<Claims, 'sid' | 'jti' | 'sub'>): SessionRow | undefined
+  openMany (userId: string, count: number, meta: RequestMeta, each: (opened: OpenedSession, ref: SessionRef) => void): Promise<void>
+  /** The token's session while its row exists and names this token and user; otherwise undefined. Calls back at once on a synchronous store. */
+  ofToken (claims: Pick<Claims, 'sid' | 'jti' | 'sub'>, cb: SessionCallback): void
+  /** `ofToken` as a promise, for the paths that are not every request's. */
+  find (claims: Pick<Claims, 'sid' | 'jti' | 'sub'>): Promise<SessionRow | undefined>
   /**
-   * Logout by the current session, which the logout's own statement checks
-   * and deletes; null when that session is already gone (a concurrent
-   * logout won, or it never was).
+   * Logout by the current session, which the store's own transaction checks
+   * and ends; null when that session is already gone (a concurrent logout
+   * won, or it never was).
    */
-  logout (current: Victim, scope: LogoutScope, meta: RequestMeta, log: FastifyBaseLogger): Promise<number | null>
+  logout (current: SessionRef, scope: LogoutScope, meta: RequestMeta, log: FastifyBaseLogger): Promise<number | null>
   /** Revokes one of the owner's sessions by id: 'revoked', 'not_found', or 'gone' when the caller's own session was revoked meanwhile. */
-  revokeById (current: Victim, id: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<'revoked' | 'not_found' | 'gone'>
-  list (current: SessionRow): SessionView[]
+  revokeById (current: SessionRef, id: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<'revoked' | 'not_found' | 'gone'>
+  list (current: SessionRow): Promise<SessionView[]>
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    sessions: SessionStore
+    sessions: SessionService
   }
 }
 
-/** Sessions kept in memory for `find`; a few MiB at most. */
-export const SESSION_CACHE_MAX = 10_000
+/** Only what the store needs of a session: never the row a route holds, with its e-mail. */
+const refOf = (s: SessionRef): SessionRef => ({ id: s.id, jti: s.jti, userId: s.userId })
 
 export default fp(async function sessions (fastify) {
-  const { db, writes, audit, tokens, config } = fastify
-  const COLUMNS = `s.id, s.user_id AS userId, s.jti, s.created_at AS createdAt, s.expires_at AS expiresAt,
-    s.ip, s.user_agent AS userAgent`
-  const byKey = db.prepare<[string, string], SessionRow>(
-    `SELECT ${COLUMNS}, u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.user_id = ? AND s.id = ?`)
-  const liveOf = db.prepare<[string, number], Omit<SessionRow, 'email'>>(
-    `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.expires_at > ?
-     ORDER BY s.created_at DESC, s.id DESC`)
-  // Every authenticated request reads its session row; an unchanged
-  // database answers from memory (lib/read-cache.ts says when it may have
-  // changed). Cached by session id, which is unique: a row is served only to
-  // the user it names (ofToken).
-  const cache = new ReadCache<SessionRow, string>(db, SESSION_CACHE_MAX)
-  const load = (id: string, userId: string): SessionRow | undefined => {
-    const row = byKey.get(userId, id)
-    // Shared by every request of the session until evicted: never changed in place.
-    return row === undefined ? undefined : Object.freeze(row)
-  }
-  const tolerance = config.CLOCK_TOLERANCE_SECONDS
-  const find = (userId: string, sessionId: string): SessionRow | undefined => {
-    const session = cache.get(sessionId, load, userId)
-    return session?.userId === userId ? session : undefined
-  }
+  const { store, audit, tokens } = fastify
 
   /** Issues a token for a new session: the row to write and what the client gets. */
   function issue (userId: string, at: number): { row: SessionInsert, opened: OpenedSession } {
@@ -113,49 +85,50 @@ export default fp(async function sessions (fastify) {
     }
   }
 
-  const store: SessionStore = {
+  function ofToken (claims: Pick<Claims, 'sid' | 'jti' | 'sub'>, cb: SessionCallback): void {
+    store.session(claims.sub, claims.sid, (err, session) => {
+      cb(err, session?.jti === claims.jti ? session : undefined)
+    })
+  }
+
+  const service: SessionService = {
     async open (userId, meta, log) {
       const at = Date.now()
       const { row, opened } = issue(userId, at)
-      await writes.run('openSessions', { rows: [row], meta, at })
+      await store.openSessions([row], meta, at)
       audit.log(log, [loginEvent(userId, row[0], row[2], meta, at)])
       return opened
     },
 
     async openMany (userId, count, meta, each) {
       const at = Date.now()
-      const rows: SessionInsert[] = []
-      const opened: OpenedSession[] = []
-      for (let i = 0; i < count; i++) {
-        const one = issue(userId, at)
-        rows.push(one.row)
-        opened.push(one.opened)
-      }
-      await writes.run('openSessions', { rows, meta, at })
-      for (const o of opened) each(o)
+      const issued = Array.from({ length: count }, () => issue(userId, at))
+      await store.openSessions(issued.map((i) => i.row), meta, at)
+      for (const { row, opened } of issued) each(opened, { id: row[0], userId, jti: row[2] })
     },
 
-    find,
+    ofToken,
 
-    ofToken (claims) {
-      const session = find(claims.sub, claims.sid)
-      return session?.jti === claims.jti ? session : undefined
+    find (claims) {
+      return new Promise((resolve, reject) => {
+        ofToken(claims, (err, session) => { if (err === null) resolve(session); else reject(err) })
+      })
     },
 
     async logout (current, scope, meta, log) {
-      const { count, events } = await writes.run('logout', { current: { id: current.id, jti: current.jti, userId: current.userId }, scope, meta })
+      const { count, events } = await store.logout(refOf(current), scope, meta)
       audit.log(log, events)
       return count
     },
 
     async revokeById (current, id, meta, log) {
-      const { outcome, events } = await writes.run('revokeById', { current: { id: current.id, jti: current.jti, userId: current.userId }, id, meta })
+      const { outcome, events } = await store.revokeById(refOf(current), id, meta)
       audit.log(log, events)
       return outcome
     },
 
-    list (current) {
-      return liveOf.all(current.userId, nowSeconds() - tolerance).map((s) => ({
+    async list (current) {
+      return (await store.liveSessions(current.userId)).map((s) => ({
         id: s.id,
         createdAt: iso(s.createdAt),
         expiresAt: iso(s.expiresAt * 1000),
@@ -165,5 +138,5 @@ export default fp(async function sessions (fastify) {
       }))
     }
   }
-  fastify.decorate('sessions', store)
-}, { name: 'sessions', dependencies: ['db', 'audit', 'tokens'] })
+  fastify.decorate('sessions', service)
+}, { name: 'sessions', dependencies: ['store', 'audit', 'tokens'] })

@@ -3,16 +3,13 @@
  * survive SIGKILL, the generated secret survives a restart, SIGTERM drains.
  */
 import t, { type Test } from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { PASSWORD } from '../helper.js'
+import { PASSWORD, tempDir, waitFor } from '../helper.js'
 import { start } from '../spawn.js'
 
 function tempDb (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-sessions-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   return join(dir, 'nested', 'auth.db')
 }
 
@@ -90,7 +87,7 @@ t.test('SIGTERM: in-flight requests finish, exit 0, acknowledged logouts on disk
   ]
   // Signal only once the server has received every one of them.
   const seen = () => server.stdout().split('\n').filter((l) => l.includes('"msg":"incoming request"')).length
-  while (seen() < before + inflight.length) await new Promise((resolve) => setTimeout(resolve, 2))
+  await waitFor('the server to log every in-flight request', () => seen() >= before + inflight.length, 30_000, 2)
   server.child.kill('SIGTERM')
   const answers = await Promise.all(inflight)
   const code = await server.exited

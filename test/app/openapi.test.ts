@@ -8,14 +8,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import Fastify from 'fastify'
-import fp from 'fastify-plugin'
 import t from 'tap'
-import app from '../../app.js'
-import { serverOptions } from '../../lib/server-options.js'
 import { LOADER } from '../spawn.js'
 import { openapiDocument } from '../../lib/openapi.js'
-import { build, login, PASSWORD, testConfig } from '../helper.js'
+import { build, login, PASSWORD } from '../helper.js'
 
 const run = promisify(execFile)
 const root = join(import.meta.dirname, '..', '..')
@@ -142,20 +138,15 @@ t.test('Swagger UI and its assets are served, outside the API\'s no-store and en
 })
 
 t.test('the serializer enforces the response schemas: a handler cannot leak an undeclared key', async (t) => {
-  // The app as a non-encapsulated plugin, so that the test reaches its services.
-  const config = testConfig()
-  const fastify = Fastify(serverOptions(config))
-  await fastify.register(fp(app), { config })
-  await fastify.ready()
-  t.teardown(() => fastify.close())
+  const fastify = await build(t)
   const { token } = await login(fastify)
 
   // Services that hand the routes more than their schemas declare.
   const { sessions, audit } = fastify
   const list = sessions.list.bind(sessions)
-  sessions.list = (current) => list(current).map((s) => Object.assign(s, { jti: 'secret-jti', userId: 'u' }))
+  sessions.list = async (current) => (await list(current)).map((s) => Object.assign(s, { jti: 'secret-jti', userId: 'u' }))
   const recent = audit.recent.bind(audit)
-  audit.recent = (userId) => recent(userId).map((e) => Object.assign(e, { passwordHash: 'x' }))
+  audit.recent = async (userId) => (await recent(userId)).map((e) => Object.assign(e, { passwordHash: 'x' }))
   const open = sessions.open.bind(sessions)
   sessions.open = async (...args) => Object.assign(await open(...args), { refreshToken: 'leak', jti: 'secret-jti' })
 

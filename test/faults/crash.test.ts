@@ -9,22 +9,20 @@
  *  - bystander sessions are alive; PRAGMA integrity_check is ok.
  * CRASH_ROUNDS (default 3) sets the number of rounds; the bench runs more.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import Database from 'better-sqlite3'
-import { call, loginUser, registerUser, startServer, stop, type Session } from './server-process.js'
+import { call, loginUser, registerUser, start, stop, type Session } from '../spawn.js'
+import { tempDir } from '../helper.js'
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 3)
 const PER_ROUND = Number(process.env.CRASH_SESSIONS ?? 16)
 
 t.test('SIGKILL during concurrent logouts loses no acknowledged logout and half-applies none', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-crash-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   const env = { DATABASE_PATH: join(dir, 'auth.db') }
 
-  let server = await startServer(env)
+  let server = await start(env)
   t.teardown(() => stop(server))
   await registerUser(server.url, 'victim@example.com')
   await registerUser(server.url, 'bystander@example.com')
@@ -54,7 +52,7 @@ t.test('SIGKILL during concurrent logouts loses no acknowledged logout and half-
     }))
     await new Promise((resolve) => setTimeout(resolve, killAfter))
     const exit = await stop(server, 'SIGKILL')
-    t.equal(exit.signal, 'SIGKILL', `round ${round}: killed after ${killAfter} ms`)
+    t.equal(exit, 'SIGKILL', `round ${round}: killed after ${killAfter} ms`)
     await Promise.all(inFlight)
     for (const s of pending) if (!acked.has(s.jti)) unacked.set(s.jti, s)
 
@@ -87,7 +85,7 @@ t.test('SIGKILL during concurrent logouts loses no acknowledged logout and half-
     const stillLive = pending.filter((s) => sessionRow.get(s.sessionId) !== undefined)
     db.close()
 
-    server = await startServer(env)
+    server = await start(env)
     for (const s of pending) {
       if (acked.has(s.jti)) {
         const r = await call(server.url, 'GET', '/api/v1/auth/me', { token: s.token })

@@ -7,23 +7,21 @@
 import { createServer } from 'node:net'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
-import { call, startServer, stop } from './server-process.js'
+import { call, start, stop } from '../spawn.js'
+import { tempDir } from '../helper.js'
 
 const tmp = (t: Test) => {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-start-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   return join(dir, 'auth.db')
 }
 
 t.test('a bad environment: exit 1 and one line naming the variable, no secret', async (t) => {
-  await t.rejects(startServer({ DATABASE_PATH: tmp(t), PORT: 'abc' }, 20_000),
+  await t.rejects(start({ DATABASE_PATH: tmp(t), PORT: 'abc' }, { timeoutMs: 20_000 }),
     /exited \(1\) before listening: Invalid configuration: PORT must be an integer from 0 to 65535 \(got "abc"\)\n$/)
-  await t.rejects(startServer({ DATABASE_PATH: tmp(t), JWT_SECRET: 'short-secret' }, 20_000),
+  await t.rejects(start({ DATABASE_PATH: tmp(t), JWT_SECRET: 'short-secret' }, { timeoutMs: 20_000 }),
     /exited \(1\) before listening: Invalid configuration: JWT_SECRET must be at least 32 characters\n$/)
 })
 
@@ -33,19 +31,19 @@ t.test('a port already taken: exit 1 with a logged error', async (t) => {
   await once(holder, 'listening')
   t.teardown(() => holder.close())
   const taken = String((holder.address() as { port: number }).port)
-  await t.rejects(startServer({ DATABASE_PATH: tmp(t), PORT: taken }, 20_000), /exited \(1\) before listening/)
+  await t.rejects(start({ DATABASE_PATH: tmp(t), PORT: taken }, { timeoutMs: 20_000 }), /exited \(1\) before listening/)
 })
 
 t.test('an uncaught error: graceful shutdown, exit 1, database closed', async (t) => {
   const path = tmp(t)
   const preload = fileURLToPath(new URL('../fixtures/throw-later.mjs', import.meta.url))
-  const server = await startServer({ DATABASE_PATH: path }, 30_000, ['--import', preload])
+  const server = await start({ DATABASE_PATH: path }, { nodeArgs: ['--import', preload] })
   t.teardown(() => stop(server))
   t.equal((await call(server.url, 'GET', '/health')).status, 200)
   server.child.kill('SIGWINCH')
   const exit = await server.exited
-  t.equal(exit.code, 1)
-  t.ok(server.lines.some((l) => l.includes('shutting down after an error')), 'the error is logged')
+  t.equal(exit, 1)
+  t.ok(server.lines().some((l) => l.includes('shutting down after an error')), 'the error is logged')
   // A closed database leaves no -wal behind needing recovery; it opens clean.
   const db = new Database(path, { readonly: true })
   t.equal(db.pragma('integrity_check', { simple: true }), 'ok')

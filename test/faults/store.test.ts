@@ -4,43 +4,32 @@
  * past the busy timeout. Each is answered with the 500 envelope, leaves no
  * half-revoked session, and the service recovers once the fault clears.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
 import type { FastifyInstance } from 'fastify'
-import Fastify from 'fastify'
-import fp from 'fastify-plugin'
-import root from '../../app.js'
-import { serverOptions } from '../../lib/server-options.js'
-import { login, logout, me, testConfig, INTERNAL, LOGGED_OUT, type Login } from '../helper.js'
-import { assertNoLeak } from '../security/jwt-kit.js'
-import { BUSY_TIMEOUT_MS } from '../../lib/sqlite.js'
+import { build, login, logout, me, INTERNAL, LOGGED_OUT, type Login, sqlite, tempDir } from '../helper.js'
+import { assertNoLeak } from '../jwt.js'
+import { BUSY_TIMEOUT_MS } from '../../lib/store/sqlite/open.js'
 
 /**
  * The real app on a temporary file, registered without encapsulation so the
- * test reaches the live handle (`app.db`): `max_page_count` and `query_only`
+ * test reaches the live handle (`sqlite(app)`): `max_page_count` and `query_only`
  * are per connection, so only the service's own handle can be broken this way.
  */
 async function fileApp (t: Test): Promise<{ app: FastifyInstance, path: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-fault-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   const path = join(dir, 'auth.db')
-  const config = testConfig({ DATABASE_PATH: path, RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0' })
-  const app = Fastify(serverOptions(config))
-  await app.register(fp(root), { config })
-  await app.ready()
-  t.teardown(() => app.close())
+  const app = await build(t, { DATABASE_PATH: path, RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0' })
   return { app, path }
 }
 
 /** Row gone, revocation, audit row: all three or none. */
 function stateOf (app: FastifyInstance, s: Login, jti: string) {
   return {
-    gone: app.db.prepare('SELECT 1 FROM sessions WHERE id = ?').get(s.sessionId) === undefined,
-    revoked: app.db.prepare('SELECT 1 FROM revoked_tokens WHERE jti = ?').get(jti) !== undefined,
-    audited: app.db.prepare("SELECT 1 FROM audit_events WHERE type = 'logout' AND session_id = ?").get(s.sessionId) !== undefined
+    gone: sqlite(app).prepare('SELECT 1 FROM sessions WHERE id = ?').get(s.sessionId) === undefined,
+    revoked: sqlite(app).prepare('SELECT 1 FROM revoked_tokens WHERE jti = ?').get(jti) !== undefined,
+    audited: sqlite(app).prepare("SELECT 1 FROM audit_events WHERE type = 'logout' AND session_id = ?").get(s.sessionId) !== undefined
   }
 }
 const jtiOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti
@@ -52,9 +41,9 @@ t.test('disk full (SQLITE_FULL): 500 envelope, nothing half-revoked, recovers', 
   const victims = await Promise.all([login(app), login(app), login(app)])
   const loner = await login(app)
   // Cap the file at its current size, then fill every page: the next write that needs a page fails.
-  const pages = app.db.pragma('page_count', { simple: true }) as number
-  app.db.pragma(`max_page_count = ${pages}`)
-  const fill = app.db.prepare("INSERT INTO audit_events (at, type, outcome) VALUES (0, 'filler', 'success')")
+  const pages = sqlite(app).pragma('page_count', { simple: true }) as number
+  sqlite(app).pragma(`max_page_count = ${pages}`)
+  const fill = sqlite(app).prepare("INSERT INTO audit_events (at, type, outcome) VALUES (0, 'filler', 'success')")
   t.throws(() => { for (let i = 0; i < 100_000; i++) fill.run() }, { code: 'SQLITE_FULL' }, 'the disk is full')
 
   // In the same batch, a logout that writes nothing (scope others, no other session) still succeeds:
@@ -72,7 +61,7 @@ t.test('disk full (SQLITE_FULL): 500 envelope, nothing half-revoked, recovers', 
     t.equal((await me(app, victims[i]!.token)).statusCode, 200, 'the session still works')
   }
 
-  app.db.pragma('max_page_count = 1073741823')
+  sqlite(app).pragma('max_page_count = 1073741823')
   for (const v of victims) {
     const res = await logout(app, v.token)
     t.equal(res.statusCode, 200, 'recovered once space is back')
@@ -85,7 +74,7 @@ t.test('a database that refuses writes: 500 envelope, nothing half-revoked, reco
   const { app } = await fileApp(t)
   const victim = await login(app)
   // The live handle turned read-only (SQLITE_READONLY); a chmod would not stop root, who runs CI here.
-  app.db.pragma('query_only = ON')
+  sqlite(app).pragma('query_only = ON')
   const res = await logout(app, victim.token)
   t.equal(res.statusCode, 500)
   t.same(res.json(), INTERNAL)
@@ -96,7 +85,7 @@ t.test('a database that refuses writes: 500 envelope, nothing half-revoked, reco
   t.same(loginRes.json(), INTERNAL)
   t.equal((await me(app, victim.token)).statusCode, 200, 'reads still work')
 
-  app.db.pragma('query_only = OFF')
+  sqlite(app).pragma('query_only = OFF')
   t.equal((await logout(app, victim.token)).statusCode, 200, 'recovered')
   t.same(stateOf(app, victim, jtiOf(victim.token)), ALL)
 })
@@ -130,7 +119,7 @@ t.test('a lock held past the busy timeout: 500 envelope within about one busy ti
 t.test('a database that is gone: /health 503, routes 500 envelope', async (t) => {
   const { app } = await fileApp(t)
   const victim = await login(app)
-  app.db.close()
+  sqlite(app).close()
   const health = await app.inject({ method: 'GET', url: '/health' })
   t.equal(health.statusCode, 503)
   t.same(health.json(), { status: 'unavailable' })

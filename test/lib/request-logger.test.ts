@@ -8,7 +8,7 @@ import { Writable } from 'node:stream'
 import Fastify from 'fastify'
 import { requestLogger } from '../../lib/request-logger.js'
 import { serverOptions } from '../../lib/server-options.js'
-import { build, login, testConfig } from '../helper.js'
+import { build, login, testConfig, sqlite } from '../helper.js'
 
 function capture () {
   const lines: Array<Record<string, any>> = []
@@ -27,9 +27,9 @@ t.test('at LOG_LEVEL=warn a 500 is logged with its request id, a 200 writes noth
   const app = await build(t, { LOG_LEVEL: 'warn' }, { logger })
   const a = await login(app)
   t.same(lines, [], 'register, login and /me wrote no line')
-  app.db.pragma('query_only = ON')
+  sqlite(app).pragma('query_only = ON')
   const res = await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${a.token}` }, payload: { token: a.token } })
-  app.db.pragma('query_only = OFF')
+  sqlite(app).pragma('query_only = OFF')
   t.equal(res.statusCode, 500)
   t.equal(lines.length, 1)
   t.equal(lines[0]!.msg, 'request failed')

@@ -1,16 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import Database from 'better-sqlite3'
 import { main, parseSeedArgs } from '../../scripts/seed.js'
-import { build, logout, me, SECRET, LOGGED_OUT } from '../helper.js'
-
-function tempDir (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'seed-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+import { build, logout, me, SECRET, LOGGED_OUT, tempDir } from '../helper.js'
 
 t.test('seeds live sessions whose tokens the server accepts', async (t) => {
   const dir = tempDir(t)

@@ -8,7 +8,7 @@
 import t from 'tap'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { build, login, me, LOGGED_OUT, UNAUTHORIZED } from '../helper.js'
-import { assertNoLeak } from './jwt-kit.js'
+import { assertNoLeak } from '../jwt.js'
 import { listen, logoutRequest, raw } from './raw-http.js'
 
 const BAD_REQUEST = { success: false, message: 'Solicitud inválida' }

@@ -9,7 +9,7 @@ import { createServer } from 'node:net'
 import { once } from 'node:events'
 import t from 'tap'
 import { build, login, logout, me, SECRET, UNAUTHORIZED, EXPIRED, LOGGED_OUT } from '../helper.js'
-import { assertNoLeak, b64, decode, hmac, json64, junkSignature, OUR_HEADER, sign, signRaw } from './jwt-kit.js'
+import { assertNoLeak, b64, claimsOf, hmac, json64, junkSignature, OUR_HEADER, sign, signRaw } from '../jwt.js'
 
 const HS256 = { alg: 'HS256', typ: 'JWT' }
 const now = () => Math.floor(Date.now() / 1000)
@@ -17,7 +17,7 @@ const now = () => Math.floor(Date.now() / 1000)
 t.test('forged and malformed tokens', async (t) => {
   const app = await build(t, { RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0' })
   const victim = await login(app)
-  const claims = decode(victim.token)
+  const claims = claimsOf(victim.token)
   const [vHeader, vPayload, vSig] = victim.token.split('.') as [string, string, string]
 
   // A listener that must never be contacted: jku / x5u / kid URLs point here.
@@ -49,7 +49,7 @@ t.test('forged and malformed tokens', async (t) => {
     await refused(`alg ${alg}, signature stripped`, `${header}.${vPayload}`)
     await refused(`alg ${alg}, original signature kept`, `${header}.${vPayload}.${vSig}`)
   }
-  await refused('alg missing from the header', sign({ typ: 'JWT' }, claims, SECRET))
+  await refused('alg missing from the header', sign(claims, { typ: 'JWT' }, SECRET))
   await refused('alg null', `${json64({ alg: null, typ: 'JWT' })}.${vPayload}.`)
 
   // --- null and stripped signatures on our own header ---
@@ -59,60 +59,60 @@ t.test('forged and malformed tokens', async (t) => {
   await refused('signature "null"', `${vHeader}.${vPayload}.null`)
 
   // --- blank and guessable keys ---
-  await refused('blank-key HMAC', sign(HS256, { ...claims, sub: 'attacker' }, ''))
-  await refused('blank-key HMAC with the victim claims', sign(HS256, claims, ''))
-  await refused('HMAC keyed with "secret"', sign(HS256, claims, 'secret'))
-  await refused('HMAC keyed with a null byte', sign(HS256, claims, Buffer.alloc(1)))
+  await refused('blank-key HMAC', sign({ ...claims, sub: 'attacker' }, HS256, ''))
+  await refused('blank-key HMAC with the victim claims', sign(claims, HS256, ''))
+  await refused('HMAC keyed with "secret"', sign(claims, HS256, 'secret'))
+  await refused('HMAC keyed with a null byte', sign(claims, HS256, Buffer.alloc(1)))
 
   // --- every other algorithm in the header (RFC 8725 §3.1, §2.1 key confusion) ---
   for (const [alg, hash] of [['HS384', 'sha384'], ['HS512', 'sha512']] as const) {
-    await refused(`${alg} signed with the real secret`, sign({ alg, typ: 'JWT' }, claims, SECRET, hash))
+    await refused(`${alg} signed with the real secret`, sign(claims, { alg, typ: 'JWT' }, SECRET, hash))
   }
   for (const alg of ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'ES256K', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519']) {
     await refused(`${alg} with a junk signature`, `${json64({ alg, typ: 'JWT' })}.${vPayload}.${junkSignature(alg.startsWith('E') ? 64 : 256)}`)
     // RS/HS confusion: the "public key" (here the secret itself) used as an HMAC key.
-    await refused(`${alg} header, HMAC-signed with the secret`, sign({ alg, typ: 'JWT' }, claims, SECRET))
+    await refused(`${alg} header, HMAC-signed with the secret`, sign(claims, { alg, typ: 'JWT' }, SECRET))
   }
-  await refused('HS256 in lower case', sign({ alg: 'hs256', typ: 'JWT' }, claims, SECRET))
-  await refused('alg as an array', sign({ alg: ['HS256'], typ: 'JWT' }, claims, SECRET))
-  await refused('HS256 with the keys reordered, correctly signed', sign({ typ: 'JWT', alg: 'HS256' }, claims, SECRET))
+  await refused('HS256 in lower case', sign(claims, { alg: 'hs256', typ: 'JWT' }, SECRET))
+  await refused('alg as an array', sign(claims, { alg: ['HS256'], typ: 'JWT' }, SECRET))
+  await refused('HS256 with the keys reordered, correctly signed', sign(claims, { typ: 'JWT', alg: 'HS256' }, SECRET))
   await refused('HS256 with a space in the header JSON, correctly signed', signRaw('{"alg": "HS256","typ":"JWT"}', JSON.stringify(claims), SECRET))
-  await refused('typ changed to JWS, correctly signed', sign({ alg: 'HS256', typ: 'JWS' }, claims, SECRET))
+  await refused('typ changed to JWS, correctly signed', sign(claims, { alg: 'HS256', typ: 'JWS' }, SECRET))
 
   // --- keys the token brings with it (RFC 8725 §3.10; CVE-2018-0114) ---
   const attackerKey = 'attacker-controlled-key-material-0123456789'
-  await refused('embedded jwk (oct) signing the token', sign({ ...HS256, jwk: { kty: 'oct', k: b64(attackerKey) } }, claims, attackerKey))
+  await refused('embedded jwk (oct) signing the token', sign(claims, { ...HS256, jwk: { kty: 'oct', k: b64(attackerKey) } }, attackerKey))
   await refused('embedded jwk (RSA) with RS256', `${json64({ alg: 'RS256', typ: 'JWT', jwk: { kty: 'RSA', e: 'AQAB', n: junkSignature(256) } })}.${vPayload}.${junkSignature(256)}`)
-  await refused('jku to a listener', sign({ ...HS256, jku: trapUrl }, claims, attackerKey))
-  await refused('x5u to a listener', sign({ ...HS256, x5u: trapUrl }, claims, attackerKey))
-  await refused('x5c embedded chain', sign({ ...HS256, x5c: [b64('not a certificate')] }, claims, attackerKey))
+  await refused('jku to a listener', sign(claims, { ...HS256, jku: trapUrl }, attackerKey))
+  await refused('x5u to a listener', sign(claims, { ...HS256, x5u: trapUrl }, attackerKey))
+  await refused('x5c embedded chain', sign(claims, { ...HS256, x5c: [b64('not a certificate')] }, attackerKey))
   await refused('jku with RS256', `${json64({ alg: 'RS256', typ: 'JWT', jku: trapUrl })}.${vPayload}.${junkSignature(256)}`)
 
   // --- kid injection (jwt_tool -I -hc kid) ---
-  await refused('kid path traversal to /dev/null, blank key', sign({ ...HS256, kid: '../../../../../../dev/null' }, claims, ''))
-  await refused('kid path traversal with a URL', sign({ ...HS256, kid: trapUrl }, claims, ''))
-  await refused('kid SQL injection', sign({ ...HS256, kid: "x' UNION SELECT 'key';--" }, claims, 'key'))
-  await refused('kid SQL injection, settings table', sign({ ...HS256, kid: "' OR 1=1 UNION SELECT value FROM settings--" }, claims, SECRET))
-  await refused('kid shell injection', sign({ ...HS256, kid: 'key|/usr/bin/touch /tmp/pwned; `id` $(id)' }, claims, ''))
-  await refused('kid with the real secret', sign({ ...HS256, kid: '1' }, claims, SECRET))
+  await refused('kid path traversal to /dev/null, blank key', sign(claims, { ...HS256, kid: '../../../../../../dev/null' }, ''))
+  await refused('kid path traversal with a URL', sign(claims, { ...HS256, kid: trapUrl }, ''))
+  await refused('kid SQL injection', sign(claims, { ...HS256, kid: "x' UNION SELECT 'key';--" }, 'key'))
+  await refused('kid SQL injection, settings table', sign(claims, { ...HS256, kid: "' OR 1=1 UNION SELECT value FROM settings--" }, SECRET))
+  await refused('kid shell injection', sign(claims, { ...HS256, kid: 'key|/usr/bin/touch /tmp/pwned; `id` $(id)' }, ''))
+  await refused('kid with the real secret', sign(claims, { ...HS256, kid: '1' }, SECRET))
 
   // --- crit (RFC 7515 §4.1.11: unknown critical extensions must be refused) ---
-  await refused('crit naming an unknown extension, correctly signed', sign({ ...HS256, crit: ['exp'], exp: 1 }, claims, SECRET))
-  await refused('crit with b64:false, correctly signed', sign({ ...HS256, crit: ['b64'], b64: false }, claims, SECRET))
+  await refused('crit naming an unknown extension, correctly signed', sign(claims, { ...HS256, crit: ['exp'], exp: 1 }, SECRET))
+  await refused('crit with b64:false, correctly signed', sign(claims, { ...HS256, crit: ['b64'], b64: false }, SECRET))
 
   // --- claim type confusion, correctly signed (a verifier must check types, RFC 8725 §3.11) ---
-  await refused('exp as a string', sign(HS256, { ...claims, exp: String(claims.exp) }, SECRET))
-  await refused('exp as a float', sign(HS256, { ...claims, exp: claims.exp + 0.5 }, SECRET))
-  await refused('iat as a string', sign(HS256, { ...claims, iat: String(claims.iat) }, SECRET))
-  await refused('iat negative', sign(HS256, { ...claims, iat: -1 }, SECRET))
-  await refused('jti as an array', sign(HS256, { ...claims, jti: [claims.jti] }, SECRET))
-  await refused('jti as an object', sign(HS256, { ...claims, jti: { toString: claims.jti } }, SECRET))
-  await refused('jti as a number', sign(HS256, { ...claims, jti: 1 }, SECRET))
-  await refused('jti empty', sign(HS256, { ...claims, jti: '' }, SECRET))
-  await refused('sub as a number', sign(HS256, { ...claims, sub: 1 }, SECRET))
-  await refused('sub as an array', sign(HS256, { ...claims, sub: [claims.sub] }, SECRET))
-  await refused('sid as an object', sign(HS256, { ...claims, sid: { $ne: null } }, SECRET))
-  await refused('sid too long', sign(HS256, { ...claims, sid: 'x'.repeat(300) }, SECRET))
+  await refused('exp as a string', sign({ ...claims, exp: String(claims.exp) }, HS256, SECRET))
+  await refused('exp as a float', sign({ ...claims, exp: claims.exp + 0.5 }, HS256, SECRET))
+  await refused('iat as a string', sign({ ...claims, iat: String(claims.iat) }, HS256, SECRET))
+  await refused('iat negative', sign({ ...claims, iat: -1 }, HS256, SECRET))
+  await refused('jti as an array', sign({ ...claims, jti: [claims.jti] }, HS256, SECRET))
+  await refused('jti as an object', sign({ ...claims, jti: { toString: claims.jti } }, HS256, SECRET))
+  await refused('jti as a number', sign({ ...claims, jti: 1 }, HS256, SECRET))
+  await refused('jti empty', sign({ ...claims, jti: '' }, HS256, SECRET))
+  await refused('sub as a number', sign({ ...claims, sub: 1 }, HS256, SECRET))
+  await refused('sub as an array', sign({ ...claims, sub: [claims.sub] }, HS256, SECRET))
+  await refused('sid as an object', sign({ ...claims, sid: { $ne: null } }, HS256, SECRET))
+  await refused('sid too long', sign({ ...claims, sid: 'x'.repeat(300) }, HS256, SECRET))
   await refused('payload is an array', signRaw(JSON.stringify(HS256), JSON.stringify([claims]), SECRET))
   await refused('payload is a string', signRaw(JSON.stringify(HS256), JSON.stringify('claims'), SECRET))
   await refused('payload is null', signRaw(JSON.stringify(HS256), 'null', SECRET))
@@ -121,16 +121,16 @@ t.test('forged and malformed tokens', async (t) => {
   // --- missing claims, correctly signed ---
   for (const claim of ['sub', 'sid', 'jti', 'iat', 'exp']) {
     const { [claim]: _dropped, ...rest } = claims
-    await refused(`missing ${claim}`, sign(HS256, rest, SECRET))
+    await refused(`missing ${claim}`, sign(rest, HS256, SECRET))
   }
-  await refused('empty payload', sign(HS256, {}, SECRET))
+  await refused('empty payload', sign({}, HS256, SECRET))
 
   // --- time claims ---
-  await refused('nbf in the future', sign(HS256, { ...claims, nbf: now() + 3600 }, SECRET))
-  await refused('iat in the future', sign(HS256, { ...claims, iat: now() + 3600, exp: now() + 7200 }, SECRET))
-  await refused('nbf as a string', sign(HS256, { ...claims, nbf: 'yesterday' }, SECRET))
-  await refused('expired and forged: signature before expiry', sign(HS256, { ...claims, exp: now() - 10, iat: now() - 20 }, 'wrong key'))
-  await refused('expired and correctly signed', sign(HS256, { ...claims, exp: now() - 10, iat: now() - 20 }, SECRET), 403, EXPIRED)
+  await refused('nbf in the future', sign({ ...claims, nbf: now() + 3600 }, HS256, SECRET))
+  await refused('iat in the future', sign({ ...claims, iat: now() + 3600, exp: now() + 7200 }, HS256, SECRET))
+  await refused('nbf as a string', sign({ ...claims, nbf: 'yesterday' }, HS256, SECRET))
+  await refused('expired and forged: signature before expiry', sign({ ...claims, exp: now() - 10, iat: now() - 20 }, HS256, 'wrong key'))
+  await refused('expired and correctly signed', sign({ ...claims, exp: now() - 10, iat: now() - 20 }, HS256, SECRET), 403, EXPIRED)
 
   // --- tampered claims under the original signature ---
   const tamper = (change: Record<string, unknown>) => `${vHeader}.${json64({ ...claims, ...change })}.${vSig}`
@@ -142,10 +142,10 @@ t.test('forged and malformed tokens', async (t) => {
 
   // --- the session binding: a validly signed token must still match its session row ---
   const other = await login(app)
-  await refused('valid signature, sub of another user', sign(HS256, { ...claims, sub: decode(other.token).sub }, SECRET))
-  await refused('valid signature, jti of another session', sign(HS256, { ...claims, jti: decode(other.token).jti }, SECRET))
-  await refused('valid signature, unknown sid', sign(HS256, { ...claims, sid: 'unknown-session-id-000' }, SECRET))
-  await refused('signed by another deployment\'s secret', sign(HS256, claims, 'another-secret-that-is-at-least-32-characters'))
+  await refused('valid signature, sub of another user', sign({ ...claims, sub: claimsOf(other.token).sub }, HS256, SECRET))
+  await refused('valid signature, jti of another session', sign({ ...claims, jti: claimsOf(other.token).jti }, HS256, SECRET))
+  await refused('valid signature, unknown sid', sign({ ...claims, sid: 'unknown-session-id-000' }, HS256, SECRET))
+  await refused('signed by another deployment\'s secret', sign(claims, HS256, 'another-secret-that-is-at-least-32-characters'))
 
   // --- non-canonical base64url (RFC 7515 §2, RFC 4648 §3.5) ---
   await refused('padded payload segment', `${vHeader}.${vPayload}${'='.repeat((4 - vPayload.length % 4) % 4 || 2)}.${vSig}`)
@@ -169,10 +169,10 @@ t.test('forged and malformed tokens', async (t) => {
   await refused('empty segments', '..')
 
   // --- sizes: nothing past our own token's size reaches the JWT library ---
-  const kb8 = sign(HS256, { ...claims, pad: 'x'.repeat(8 * 1024) }, SECRET)
+  const kb8 = sign({ ...claims, pad: 'x'.repeat(8 * 1024) }, HS256, SECRET)
   await refused('8 KB token, correctly signed', kb8)
   await t.test('100 KB token: the body limit answers first (413)', async (t) => {
-    const big = sign(HS256, { ...claims, pad: 'x'.repeat(100 * 1024) }, SECRET)
+    const big = sign({ ...claims, pad: 'x'.repeat(100 * 1024) }, HS256, SECRET)
     const res = await logout(app, big)
     t.equal(res.statusCode, 413)
     t.same(res.json(), { success: false, message: 'Solicitud demasiado grande' })

@@ -5,42 +5,34 @@
  * cross-user session revocation (IDOR), revocations surviving the purge,
  * and the signing key surviving a restart.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
-import fp from 'fastify-plugin'
 import root from '../../app.js'
-import { serverOptions, clientErrorHandler } from '../../lib/server-options.js'
+import { clientErrorHandler } from '../../lib/server-options.js'
 import { statusOf } from '../../plugins/app/errors.js'
 import { trustProxy } from '../../fastify.config.js'
-import { openDatabase } from '../../lib/sqlite.js'
-import { build, login, logout, me, testConfig, PASSWORD, SECRET, EXPIRED, UNAUTHORIZED } from '../helper.js'
-import { decode, sign } from './jwt-kit.js'
+import { openDatabase } from '../../lib/store/sqlite/open.js'
+import { build, login, logout, me, testConfig, PASSWORD, SECRET, EXPIRED, UNAUTHORIZED, sqlite, tempDir } from '../helper.js'
+import { claimsOf, sign } from '../jwt.js'
 
 const TOO_MANY = { success: false, message: 'Demasiadas solicitudes, intente más tarde' }
 const NOT_FOUND = { success: false, message: 'Recurso no encontrado' }
 
 /** The app without encapsulation, to reach its decorators (purge, jwtSecret). */
 async function exposed (t: Test, env: Record<string, string>): Promise<FastifyInstance> {
-  const config = testConfig({ RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0', ...env })
-  const app = Fastify(serverOptions(config))
-  await app.register(fp(root), { config })
-  await app.ready()
-  t.teardown(() => app.close())
-  return app
+  return build(t, { RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0', ...env })
 }
 
 t.test('issuer and audience are bound when configured', async (t) => {
   const app = await build(t, { JWT_ISSUER: 'https://auth.example', JWT_AUDIENCE: 'api', RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0' })
   const victim = await login(app)
-  const claims = decode(victim.token)
+  const claims = claimsOf(victim.token)
   t.equal(claims.iss, 'https://auth.example')
   t.equal(claims.aud, 'api')
   for (const [name, change] of [['another issuer', { iss: 'https://evil.example' }], ['another audience', { aud: 'other' }],
     ['no issuer', { iss: undefined }], ['no audience', { aud: undefined }], ['audience as a list without ours', { aud: ['other', 'evil'] }]] as const) {
-    const res = await logout(app, sign({ alg: 'HS256', typ: 'JWT' }, { ...claims, ...change }, SECRET))
+    const res = await logout(app, sign({ ...claims, ...change }, { alg: 'HS256', typ: 'JWT' }, SECRET))
     t.equal(res.statusCode, 401, name)
     t.same(res.json(), UNAUTHORIZED)
   }
@@ -122,11 +114,11 @@ t.test('a revoked token stays refused after the purge removes its records', asyn
   const idle = await login(app)
   t.equal((await logout(app, gone.token)).statusCode, 200)
   // Past the later of the two expiries (the logins may straddle a second).
-  const exp = Math.max(decode(gone.token).exp as number, decode(idle.token).exp as number)
+  const exp = Math.max(claimsOf(gone.token).exp as number, claimsOf(idle.token).exp as number)
   await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 1100))
   t.ok(await app.purge() >= 0, 'a purge on demand joins or follows the background one')
-  t.equal((app.db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n, 0, 'the expired sessions are purged')
-  t.equal((app.db.prepare('SELECT count(*) AS n FROM revoked_tokens').get() as { n: number }).n, 0, 'and the expired revocation')
+  t.equal((sqlite(app).prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n, 0, 'the expired sessions are purged')
+  t.equal((sqlite(app).prepare('SELECT count(*) AS n FROM revoked_tokens').get() as { n: number }).n, 0, 'and the expired revocation')
   for (const token of [gone.token, idle.token]) {
     const res = await me(app, token)
     t.equal(res.statusCode, 403, 'refused: expired, whatever the purge removed')
@@ -135,8 +127,7 @@ t.test('a revoked token stays refused after the purge removes its records', asyn
 })
 
 t.test('a generated signing key is kept across restarts, and never a default', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-key-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   const env = { DATABASE_PATH: join(dir, 'auth.db'), JWT_SECRET: '' }
   const first = await exposed(t, env)
   const { token } = await login(first)
@@ -163,8 +154,7 @@ t.test('the error boundary and the parser-error handler never leak', async (t) =
 })
 
 t.test('a store whose migrations fail is closed and the error surfaces', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-migrate-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   const path = join(dir, 'auth.db')
   const db = openDatabase(path)
   db.pragma('user_version = 0')

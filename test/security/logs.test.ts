@@ -6,11 +6,8 @@
  */
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
-import Fastify from 'fastify'
-import fp from 'fastify-plugin'
-import root from '../../app.js'
 import { serverOptions } from '../../lib/server-options.js'
-import { testConfig, SECRET } from '../helper.js'
+import { build, testConfig, SECRET, sqlite } from '../helper.js'
 
 const PASSWORD = 'a-password-that-must-never-be-logged'
 const WRONG = 'a-wrong-password-that-must-never-be-logged'
@@ -18,13 +15,8 @@ const WRONG = 'a-wrong-password-that-must-never-be-logged'
 async function capture (t: Test, env: Record<string, string>) {
   const lines: string[] = []
   const stream = new Writable({ write (chunk, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done() } })
-  const config = testConfig({ LOG_LEVEL: 'trace', RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0', ...env })
-  const options = serverOptions(config)
-  const app = Fastify({ ...options, logger: { ...(options.logger as object), stream } })
-  // Not encapsulated, to reach the signing key and the live handle.
-  await app.register(fp(root), { config })
-  await app.ready()
-  t.teardown(() => app.close())
+  const full = { LOG_LEVEL: 'trace', RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0', ...env }
+  const app = await build(t, full, { logger: { ...(serverOptions(testConfig(full)).logger as object), stream } })
   return { app, lines }
 }
 
@@ -53,9 +45,9 @@ for (const [name, env] of [['a configured JWT_SECRET', {}], ['a generated secret
     t.equal((await post('/api/v1/auth/logout', { token: `${a}x` }, bearer(`${a}x`))).statusCode, 401)
     t.equal((await post('/api/v1/auth/logout', `token=${a}`, { ...bearer(a), 'content-type': 'application/x-www-form-urlencoded' })).statusCode, 415)
     // A failure of the store: the 500 is logged with its error, which must not carry the token.
-    app.db.pragma('query_only = ON')
+    sqlite(app).pragma('query_only = ON')
     t.equal((await post('/api/v1/auth/logout', { token: b }, bearer(b))).statusCode, 500)
-    app.db.pragma('query_only = OFF')
+    sqlite(app).pragma('query_only = OFF')
     t.equal((await post('/api/v1/auth/logout', { token: b }, bearer(b))).statusCode, 200)
     t.equal((await post('/api/v1/auth/logout', { token: b }, bearer(b))).statusCode, 401, 'revoked token reused')
     t.equal((await post('/api/v1/auth/logout', { token: c, scope: 'global' }, bearer(c))).statusCode, 200)

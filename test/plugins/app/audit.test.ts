@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
-import { build, login, logout, testConfig, PASSWORD, SECRET } from '../../helper.js'
+import { build, login, logout, testConfig, PASSWORD, SECRET, sqlite } from '../../helper.js'
 import { serverOptions } from '../../../lib/server-options.js'
 
 async function withLogs (t: Test, env: Record<string, string> = {}) {
@@ -24,7 +24,7 @@ async function withLogs (t: Test, env: Record<string, string> = {}) {
   return { app, lines, raw }
 }
 
-const rows = (app: any) => app.db.prepare(`SELECT at, type, outcome, user_id AS userId, session_id AS sessionId, jti, ip,
+const rows = (app: any) => sqlite(app).prepare(`SELECT at, type, outcome, user_id AS userId, session_id AS sessionId, jti, ip,
   user_agent AS userAgent FROM audit_events ORDER BY id`).all().map((r: any) => ({ ...r, at: new Date(r.at).toISOString() }))
 
 t.test('each audit row has its log line with the same fields', async (t) => {
@@ -67,11 +67,11 @@ t.test('a batch retried after another job failed logs its events once', async (t
   const { app, lines } = await withLogs(t)
   const a1 = await login(app)
   await login(app, a1.email)
-  const current = app.sessions.find(a1.userId, a1.sessionId)!
+  const current = a1.ref
   // Both jobs land in one group commit; the failing one forces a retry of each alone.
   const done = app.sessions.logout(current, 'global', { ip: '127.0.0.1', userAgent: null }, app.log)
   // A session of a user that does not exist: this job fails on the foreign key.
-  const failed = app.writes.run('openSessions', { rows: [['orphan', 'no-such-user', 'jti', 0, 0]], meta: { ip: '127.0.0.1', userAgent: null }, at: 0 })
+  const failed = app.store.openSessions([['orphan', 'no-such-user', 'jti', 0, 0]], { ip: '127.0.0.1', userAgent: null }, 0)
   t.equal(await done, 2)
   await t.rejects(failed, { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' })
   const logged = lines.filter((l) => l.audit?.userId === a1.userId && ['logout', 'session_revoked'].includes(l.audit.type))

@@ -1,18 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import Fastify from 'fastify'
-import app from '../../../app.js'
 import { nextBatch, PURGE_TARGET_MS } from '../../../plugins/app/purge.js'
-import { login, logout, me, testConfig } from '../../helper.js'
+import { build, login, logout, me, sqlite } from '../../helper.js'
 
-// The purge sweeps each table in key order (lib/write-ops.ts): here through the real app, with real tokens.
+// The purge sweeps each table in key order (lib/store/sqlite/ops.ts): here through the real app, with real tokens.
 t.test('expired revocation records and sessions are purged; live ones stay', async (t) => {
-  // Called, not registered: the services' decorators stay on this instance.
-  const fastify = Fastify()
   // Two seconds: a token lives at least one whole second after it is issued.
-  await app(fastify, { config: testConfig({ TOKEN_TTL_SECONDS: '2' }) })
-  t.teardown(() => fastify.close())
-  const count = (table: string) => fastify.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get()
+  const fastify = await build(t, { TOKEN_TTL_SECONDS: '2' })
+  const count = (table: string) => sqlite(fastify).prepare(`SELECT count(*) FROM ${table}`).pluck().get()
   const gone = await login(fastify)
   t.equal((await logout(fastify, gone.token)).statusCode, 200)
   await login(fastify)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { Writable } from 'node:stream'
-import { build, login, me, testConfig } from '../../helper.js'
+import { build, login, me, testConfig, sqlite, waitFor } from '../../helper.js'
 import { serverOptions } from '../../../lib/server-options.js'
 import { MIN_BATCH } from '../../../plugins/app/purge.js'
 
@@ -10,18 +10,16 @@ const ROWS = 500
 const now = () => Math.floor(Date.now() / 1000)
 
 function seed (app: any, userId: string, expiredSessions: number, expiredRevocations: number) {
-  const session = app.db.prepare('INSERT INTO sessions (id, user_id, jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-  const revocation = app.db.prepare('INSERT INTO revoked_tokens (jti, user_id, session_id, expires_at, revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?)')
-  app.db.transaction(() => {
+  const session = sqlite(app).prepare('INSERT INTO sessions (id, user_id, jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+  const revocation = sqlite(app).prepare('INSERT INTO revoked_tokens (jti, user_id, session_id, expires_at, revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?)')
+  sqlite(app).transaction(() => {
     for (let i = 0; i < expiredSessions; i++) session.run(`old-s-${i}`, userId, `old-j-${i}`, Date.now() - 7200_000, now() - 3600)
     for (let i = 0; i < expiredRevocations; i++) revocation.run(`old-r-${i}`, userId, `old-s-${i}`, now() - 3600, Date.now() - 7200_000, 'logout_local')
   })()
 }
-/** Polls (a loaded CI machine may fire timers late); the test's own timeout bounds it. */
-async function until (done: () => boolean) {
-  while (!done()) await new Promise((resolve) => setTimeout(resolve, 20))
-}
-const count = (app: any, table: string) => (app.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
+/** Polls (a loaded CI machine may fire timers late), failing with a message after 30 s. */
+const until = (done: () => boolean) => waitFor('the purge to run', done, 30_000, 20)
+const count = (app: any, table: string) => (sqlite(app).prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n
 
 t.test('expired sessions and revocations go, in batches; live ones and unexpired revocations stay', async (t) => {
   const app = await build(t)
@@ -32,7 +30,7 @@ t.test('expired sessions and revocations go, in batches; live ones and unexpired
   // A revocation whose token expires in a minute is not expired yet. (Not
   // one second: a row is expired from its `exp` on, like the token, and a
   // slow machine's purge can take longer than the second that is left.)
-  app.db.prepare('INSERT INTO revoked_tokens (jti, user_id, session_id, expires_at, revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?)')
+  sqlite(app).prepare('INSERT INTO revoked_tokens (jti, user_id, session_id, expires_at, revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?)')
     .run('almost', live.userId, 'x', now() + 60, Date.now(), 'logout_local')
   const [a, b] = [app.purge(), app.purge()]
   t.equal(a, b, 'one purge at a time')
@@ -65,10 +63,10 @@ t.test('runs on its interval; a failure is logged, not thrown', async (t) => {
   // Nothing but the timer calls the purge here.
   await until(() => count(app, 'sessions') === 1)
   t.pass('purged by the timer')
-  app.db.pragma('query_only = ON')
+  sqlite(app).pragma('query_only = ON')
   await until(() => lines.some((l) => l.msg === 'purge failed' && l.level === 50))
   t.pass('a failed purge is logged as an error')
-  app.db.pragma('query_only = OFF')
+  sqlite(app).pragma('query_only = OFF')
 })
 
 t.test('close waits for a running purge and stops it after the current batch', async (t) => {
@@ -86,7 +84,7 @@ t.test('a purge failing while the server closes does not fail the close', async 
   const app = await build(t)
   const live = await login(app)
   seed(app, live.userId, 3, 0)
-  app.db.pragma('query_only = ON')
+  sqlite(app).pragma('query_only = ON')
   const purging = app.purge()
   await t.resolves(app.close(), 'close() resolves')
   await t.rejects(purging, 'the purge itself reports its failure')

@@ -1,18 +1,15 @@
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { build, login, me, SECRET } from '../../helper.js'
+import { build, login, me, SECRET, sqlite, tempDir } from '../../helper.js'
 
 t.test('JWT_SECRET unset: generated once, kept in settings, reused on the next start', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-secret-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   const env = { DATABASE_PATH: join(dir, 'auth.db'), JWT_SECRET: '' }
   const first = await build(t, env)
   const secret = first.jwtSecret
   t.equal(Buffer.from(secret, 'base64url').length, 32)
   t.not(secret, SECRET)
-  t.strictSame(first.db.prepare("SELECT value FROM settings WHERE key = 'jwt_secret'").get(), { value: secret })
+  t.strictSame(sqlite(first).prepare("SELECT value FROM settings WHERE key = 'jwt_secret'").get(), { value: secret })
   const { token } = await login(first)
   await first.close()
   const second = await build(t, env)
@@ -23,5 +20,5 @@ t.test('JWT_SECRET unset: generated once, kept in settings, reused on the next s
 t.test('JWT_SECRET set: used as is, nothing stored', async (t) => {
   const app = await build(t)
   t.equal(app.jwtSecret, SECRET)
-  t.strictSame(app.db.prepare('SELECT count(*) AS n FROM settings').get(), { n: 0 })
+  t.strictSame(sqlite(app).prepare('SELECT count(*) AS n FROM settings').get(), { n: 0 })
 })

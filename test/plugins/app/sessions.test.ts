@@ -4,16 +4,14 @@
  * breaks the real store mid-transaction.
  */
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import type { FastifyInstance } from 'fastify'
-import { build, login, logout, me, INTERNAL, PASSWORD } from '../../helper.js'
+import { build, login, logout, me, INTERNAL, PASSWORD, sqlite, tempDir } from '../../helper.js'
 
-const count = (app: FastifyInstance, sql: string) => (app.db.prepare(sql).get() as { n: number }).n
+const count = (app: FastifyInstance, sql: string) => (sqlite(app).prepare(sql).get() as { n: number }).n
 function refuseAudit (app: FastifyInstance, type: string) {
-  app.db.exec(`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events WHEN NEW.type = '${type}'
+  sqlite(app).exec(`CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events WHEN NEW.type = '${type}'
     BEGIN SELECT RAISE(ABORT, 'audit refused'); END`)
 }
 
@@ -51,7 +49,7 @@ t.test('login and register: no session or user without its audit row', async (t)
   t.equal(res.statusCode, 500)
   t.strictSame(res.json(), INTERNAL)
   t.equal(count(app, 'SELECT count(*) AS n FROM sessions'), 1, 'no new session')
-  app.db.exec('DROP TRIGGER refuse_audit')
+  sqlite(app).exec('DROP TRIGGER refuse_audit')
   refuseAudit(app, 'register')
   const reg = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email: 'new@example.com', password: PASSWORD } })
   t.equal(reg.statusCode, 500)
@@ -59,7 +57,7 @@ t.test('login and register: no session or user without its audit row', async (t)
 })
 
 /*
- * `find` answers from a cache (lib/read-cache.ts). Every test below first
+ * `find` answers from a cache (lib/store/sqlite/read-cache.ts). Every test below first
  * has the session read and cached by a 200, then changes it the way a
  * revocation does, and expects the very next request to be refused.
  */
@@ -103,15 +101,14 @@ t.test('cached sessions: a row the purge deleted', async (t) => {
   const app = await build(t)
   const a = await login(app)
   // The row says expired while the token does not yet: only the row decides.
-  app.db.prepare('UPDATE sessions SET expires_at = 1 WHERE id = ?').run(a.sessionId)
+  sqlite(app).prepare('UPDATE sessions SET expires_at = 1 WHERE id = ?').run(a.sessionId)
   t.equal((await me(app, a.token)).statusCode, 200, 'cached again, expired row and all')
   t.equal(await app.purge(), 1)
   t.equal((await me(app, a.token)).statusCode, 401)
 })
 
 t.test('cached sessions: a row another connection (another process) deleted', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-sessions-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   const path = join(dir, 'sessions.db')
   const app = await build(t, { DATABASE_PATH: path })
   const a = await login(app)
@@ -126,7 +123,8 @@ t.test('a session is found only with the user it belongs to, cached or not', asy
   const app = await build(t)
   const a1 = await login(app)
   const b1 = await login(app)
-  t.equal(app.sessions.find(b1.userId, a1.sessionId), undefined, 'not cached yet')
-  t.equal(app.sessions.find(a1.userId, a1.sessionId)?.id, a1.sessionId)
-  t.equal(app.sessions.find(b1.userId, a1.sessionId), undefined, 'cached for its owner only')
+  const as = (user: typeof b1) => ({ sub: user.userId, sid: a1.sessionId, jti: a1.ref.jti })
+  t.equal(await app.sessions.find(as(b1)), undefined, 'not cached yet')
+  t.equal((await app.sessions.find(as(a1)))?.id, a1.sessionId)
+  t.equal(await app.sessions.find(as(b1)), undefined, 'cached for its owner only')
 })

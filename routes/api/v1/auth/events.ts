@@ -28,7 +28,7 @@ const events: FastifyPluginAsyncTypebox = async function (fastify) {
       }
     }
   }, async function (request) {
-    return { success: true as const, message: 'Eventos de seguridad', data: { events: fastify.audit.recent(request.auth.userId) } }
+    return { success: true as const, message: 'Eventos de seguridad', data: { events: await fastify.audit.recent(request.auth.userId) } }
   })
 }
 

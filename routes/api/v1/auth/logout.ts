@@ -24,7 +24,7 @@ function bodyRepeatsBearer (request: FastifyRequest) {
 const logout: FastifyPluginAsyncTypebox = async function (fastify) {
   fastify.post('/logout', {
     config: perIp(fastify.config, fastify.config.RATE_LIMIT_MAX),
-    // The token here, its session in the logout's own statement (lib/write-ops.ts).
+    // The token here, its session in the logout's own transaction (plugins/app/sessions.ts).
     preValidation: fastify.verifyWith(bodyRepeatsBearer),
     attachValidation: true,
     schema: {
@@ -47,7 +47,7 @@ const logout: FastifyPluginAsyncTypebox = async function (fastify) {
     if (request.validationError !== undefined) {
       // The contract judges the session before the body's schema: a token
       // whose session is gone is 401 whatever its body says.
-      if (fastify.sessions.ofToken(request.claims) === undefined) throw new TokenInvalidError()
+      if (await fastify.sessions.find(request.claims) === undefined) throw new TokenInvalidError()
       throw request.validationError
     }
     const revoked = await fastify.sessions.logout({ id: sid, jti, userId: sub }, request.body.scope ?? 'local', requestMeta(request), request.log)

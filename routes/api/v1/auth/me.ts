@@ -4,11 +4,11 @@ import { failures, respond } from '../../../../schemas/envelope.js'
 import { MeResponse } from '../../../../schemas/responses.js'
 import { perIp } from '../../../../lib/limits.js'
 import { iso } from '../../../../lib/time.js'
-import type { SessionRow } from '../../../../plugins/app/sessions.js'
+import type { SessionRow } from '../../../../lib/domain.js'
 
 const me: FastifyPluginAsyncTypebox = async function (fastify) {
   // The answer is the same for every request of a session: made once per
-  // session row (a cached row is one object, lib/read-cache.ts), then reused.
+  // session row (a store may hand out one object per row while it is unchanged), then reused.
   const answers = new WeakMap<SessionRow, Static<typeof MeResponse>>()
   const answer = (s: SessionRow): Static<typeof MeResponse> => ({
     success: true as const,

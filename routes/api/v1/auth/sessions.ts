@@ -33,7 +33,7 @@ const sessions: FastifyPluginAsyncTypebox = async function (fastify) {
       }
     }
   }, async function (request) {
-    return { success: true as const, message: 'Sesiones activas', data: { sessions: fastify.sessions.list(request.auth) } }
+    return { success: true as const, message: 'Sesiones activas', data: { sessions: await fastify.sessions.list(request.auth) } }
   })
 
   fastify.delete('/sessions/:id', {

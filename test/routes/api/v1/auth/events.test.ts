@@ -39,7 +39,7 @@ t.test('at most 50 events', async (t) => {
   const app = await build(t)
   const a = await login(app)
   for (let i = 0; i < 60; i++) {
-    await app.writes.run('audit', { event: { type: 'login_failed', outcome: 'failure', userId: a.userId, sessionId: null, jti: null, ip: `10.0.0.${i}`, userAgent: null, at: Date.now() } })
+    await app.store.audit({ type: 'login_failed', outcome: 'failure', userId: a.userId, sessionId: null, jti: null, ip: `10.0.0.${i}`, userAgent: null, at: Date.now() })
   }
   const list = (await events(app, a.token)).json().data.events
   t.equal(list.length, 50)

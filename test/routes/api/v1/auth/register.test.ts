@@ -1,11 +1,13 @@
 import t from 'tap'
-import { build, PASSWORD } from '../../../../helper.js'
+import { build, PASSWORD, sqlite } from '../../../../helper.js'
+import { HASH_OPTIONS } from '../../../../../plugins/app/users.js'
 
 const URL = '/api/v1/auth/register'
 const BAD = { success: false, message: 'Solicitud inválida' }
 
 t.test('201 with the user; e-mail stored lower-cased; 409 on a duplicate in any case', async (t) => {
-  const app = await build(t)
+  // The real cost: this test holds the stored hash to OWASP's parameters.
+  const app = await build(t, {}, {}, { hashCost: HASH_OPTIONS })
   const res = await app.inject({ method: 'POST', url: URL, payload: { email: 'Ada@Example.COM', password: PASSWORD } })
   t.equal(res.statusCode, 201)
   const body = res.json()
@@ -15,14 +17,14 @@ t.test('201 with the user; e-mail stored lower-cased; 409 on a duplicate in any 
   t.equal(body.data.user.email, 'ada@example.com')
   t.match(body.data.user.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   t.equal(res.headers['cache-control'], 'no-store')
-  const row = app.db.prepare('SELECT email, password_hash AS hash FROM users').get() as { email: string, hash: string }
+  const row = sqlite(app).prepare('SELECT email, password_hash AS hash FROM users').get() as { email: string, hash: string }
   t.equal(row.email, 'ada@example.com')
   t.match(row.hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, 'argon2id at OWASP parameters')
   t.notMatch(row.hash, PASSWORD)
   const dup = await app.inject({ method: 'POST', url: URL, payload: { email: 'ADA@example.com', password: 'another password' } })
   t.equal(dup.statusCode, 409)
   t.strictSame(dup.json(), { success: false, message: 'El correo ya está registrado' })
-  t.equal((app.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 1)
+  t.equal((sqlite(app).prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 1)
 })
 
 t.test('400 on a bad body, nothing created', async (t) => {
@@ -46,7 +48,7 @@ t.test('400 on a bad body, nothing created', async (t) => {
     t.equal(res.statusCode, 400, JSON.stringify(payload).slice(0, 60))
     t.strictSame(res.json(), BAD)
   }
-  t.equal((app.db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 0)
+  t.equal((sqlite(app).prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 0)
 })
 
 t.test('passwords are counted in code points: 128 emoji pass, 8 emoji pass', async (t) => {
@@ -86,6 +88,6 @@ t.test('concurrent registrations of one e-mail: exactly one 201, the rest 409', 
   const answers = await Promise.all(['race@example.com', 'RACE@example.com', 'Race@Example.com', 'race@EXAMPLE.com'].map((email) =>
     app.inject({ method: 'POST', url: URL, payload: { email, password: PASSWORD } })))
   t.strictSame(answers.map((r) => r.statusCode).sort(), [201, 409, 409, 409])
-  t.strictSame(app.db.prepare('SELECT count(*) AS n FROM users').get(), { n: 1 })
-  t.strictSame(app.db.prepare("SELECT count(*) AS n FROM audit_events WHERE type = 'register'").get(), { n: 1 }, 'one register event')
+  t.strictSame(sqlite(app).prepare('SELECT count(*) AS n FROM users').get(), { n: 1 })
+  t.strictSame(sqlite(app).prepare("SELECT count(*) AS n FROM audit_events WHERE type = 'register'").get(), { n: 1 }, 'one register event')
 })

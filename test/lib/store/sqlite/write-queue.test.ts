@@ -4,14 +4,15 @@
  * batches, same outcomes: one commit per turn, one bad job never sinks or
  * half-applies the others, a store that cannot begin fails the whole batch.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
-import { openDatabase, type DB } from '../../lib/sqlite.js'
-import { createOps, type SessionInsert } from '../../lib/write-ops.js'
-import { WriteQueue } from '../../lib/write-queue.js'
+import { openDatabase, type DB } from '../../../../lib/store/sqlite/open.js'
+import { createOps } from '../../../../lib/store/sqlite/ops.js'
+import type { SessionInsert } from '../../../../lib/domain.js'
+import { WriteQueue } from '../../../../lib/store/sqlite/write-queue.js'
+import { tempDir } from '../../../helper.js'
 
 const META = { ip: '127.0.0.1', userAgent: 'test' }
 const USER = { id: 'u1', email: 'u1@example.com', hash: 'h', createdAt: 1 }
@@ -20,8 +21,7 @@ const row = (id: string): SessionInsert => [id, 'u1', `jti-${id}`, Date.now(), M
 const open = (q: WriteQueue, ...ids: string[]) => q.run('openSessions', { rows: ids.map(row), meta: META, at: Date.now() })
 
 function tempFile (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-writes-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   return join(dir, 'auth.db')
 }
 
@@ -43,7 +43,7 @@ for (const kind of ['file', 'memory'] as const) {
     const seen: boolean[] = []
     const jobs = [open(queue, 'a'), open(queue, 'b'), open(queue, 'c')].map((p) => p.then((v) => { seen.push(db.inTransaction); return v }))
     t.strictSame(sessions(), [], 'nothing written before the next turn')
-    t.strictSame(await Promise.all(jobs), [null, null, null])
+    t.strictSame(await Promise.all(jobs), [undefined, undefined, undefined])
     t.strictSame(seen, [false, false, false], 'settled after the commit')
     t.equal(queue.commits, before + 1, 'one commit for the three')
     t.strictSame(sessions(), ['a', 'b', 'c'])
@@ -57,8 +57,8 @@ for (const kind of ['file', 'memory'] as const) {
     const good1 = open(queue, 'p')
     const bad = open(queue, 'half', 'x') // 'half' is written, then 'x' breaks the primary key
     const good2 = open(queue, 'q')
-    t.equal(await good1, null)
-    t.equal(await good2, null)
+    t.equal(await good1, undefined)
+    t.equal(await good2, undefined)
     await t.rejects(bad, { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' })
     t.strictSame(sessions(), ['p', 'q', 'x'], 'no half of the bad job')
   })
@@ -93,7 +93,7 @@ t.test('file: jobs queued while a sync runs wait for it, then share one commit',
   queue.flush()
   // They could not be answered before the next sync anyway: one commit for both when it ends.
   t.strictSame(sessions(), ['a'], 'not committed while the sync runs')
-  t.strictSame(await Promise.all([first, second, third]), [null, null, null])
+  t.strictSame(await Promise.all([first, second, third]), [undefined, undefined, undefined])
   t.strictSame(sessions(), ['a', 'b', 'c'])
   t.equal(queue.commits - commits, 2, 'a, then b and c together')
 })

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3'
 
 export type DB = Database.Database
 
-const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url))
+const MIGRATIONS = fileURLToPath(new URL('../../../migrations/sqlite/', import.meta.url))
 
 /** Milliseconds a statement waits for another connection's lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 1000
@@ -30,9 +30,9 @@ export function openDatabase (path: string): DB {
     if (path !== ':memory:') db.pragma('journal_mode = WAL')
     // FULL: an acknowledged revocation survives power loss, not only a crash.
     // The server's connection lowers it to NORMAL and syncs the WAL itself,
-    // off the event loop, before acknowledging (lib/write-queue.ts): the same
+    // off the event loop, before acknowledging (./write-queue.ts): the same
     // guarantee. Scripts and other connections keep FULL.
-    // Group commit (lib/write-queue.ts) pays its fsync once per batch.
+    // Group commit (./write-queue.ts) pays its fsync once per batch.
     db.pragma('synchronous = FULL')
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`)
     db.pragma('foreign_keys = ON')

@@ -5,9 +5,9 @@
  * plus the clock tolerance.
  */
 import t, { type Test } from 'tap'
-import { openDatabase } from '../../lib/sqlite.js'
-import { createOps, type RevocationKey, type SessionKey } from '../../lib/write-ops.js'
-import { nowSeconds } from '../../lib/time.js'
+import { openDatabase } from '../../../../lib/store/sqlite/open.js'
+import { createOps, type RevocationKey, type SessionKey } from '../../../../lib/store/sqlite/ops.js'
+import { nowSeconds } from '../../../../lib/time.js'
 
 const TOLERANCE = 5
 

@@ -3,12 +3,11 @@
  * nor any other has changed the database since the row was read.
  */
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { openDatabase } from '../../lib/sqlite.js'
-import { ReadCache } from '../../lib/read-cache.js'
+import { openDatabase } from '../../../../lib/store/sqlite/open.js'
+import { ReadCache } from '../../../../lib/store/sqlite/read-cache.js'
+import { tempDir } from '../../../helper.js'
 
 function setup (t: any, path = ':memory:') {
   const db = openDatabase(path)
@@ -44,8 +43,7 @@ t.test('a write on the same connection empties it, even outside any queue', asyn
 })
 
 t.test('a commit by another connection to the same file empties it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-sessions-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   const { db, load } = setup(t, join(dir, 'a.db'))
   const cache = new ReadCache<{ v: string }>(db, 10)
   t.strictSame(cache.get('b', load), { v: '2' })

@@ -21,7 +21,7 @@
 import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 import type { FastifyBaseLogger } from 'fastify'
-import type { DB } from './sqlite.js'
+import type { DB } from './open.js'
 
 export interface CheckpointerOptions {
   intervalMs?: number

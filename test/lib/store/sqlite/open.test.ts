@@ -1,15 +1,9 @@
-import t, { type Test } from 'tap'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import t from 'tap'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
-import { migrate, openDatabase, BUSY_TIMEOUT_MS } from '../../lib/sqlite.js'
-
-function tempDir (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'auth-sqlite-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
+import { migrate, openDatabase, BUSY_TIMEOUT_MS } from '../../../../lib/store/sqlite/open.js'
+import { tempDir } from '../../../helper.js'
 
 const pragmas = (db: ReturnType<typeof openDatabase>) => ({
   journal: db.pragma('journal_mode', { simple: true }),
@@ -51,7 +45,7 @@ t.test('a file that is not a database fails the open, and the handle is closed',
 t.test('a version 1 file is migrated: its sessions and revocations kept, under the new keys', async (t) => {
   const path = join(tempDir(t), 'v1.db')
   const v1 = new Database(path)
-  v1.exec(readFileSync(new URL('../../migrations/001_init.sql', import.meta.url), 'utf8'))
+  v1.exec(readFileSync(new URL('../../../../migrations/sqlite/001_init.sql', import.meta.url), 'utf8'))
   v1.pragma('user_version = 1')
   v1.exec(`INSERT INTO users VALUES ('u1', 'a@example.com', 'h', 1), ('u2', 'b@example.com', 'h', 1);
     INSERT INTO sessions VALUES ('s2', 'u1', 'j2', 2, 200, '::1', 'ua'), ('s1', 'u2', 'j1', 1, 100, NULL, NULL);

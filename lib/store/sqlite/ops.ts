@@ -1,7 +1,6 @@
 /**
- * Every write the service makes, as a named operation over plain data
- * (never a closure), run by the group commit (lib/write-queue.ts) for every
- * route, the purge and the seed command alike.
+ * Every write of the SQLite store, as a named operation over plain data
+ * (never a closure), run by the group commit (./write-queue.ts).
  *
  * Each operation is synchronous and runs inside the group commit's
  * transaction; it reports business outcomes through its return value and
@@ -9,45 +8,13 @@
  * and retried alone), so it keeps no state between runs.
  */
 import type { Statement } from 'better-sqlite3'
-import type { DB } from './sqlite.js'
-import type { RequestMeta } from './request-meta.js'
-import { nowSeconds } from './time.js'
-
-export type EventType = 'register' | 'login' | 'login_failed' | 'logout' | 'session_revoked'
-
-export interface AuditEvent {
-  type: EventType
-  outcome: 'success' | 'failure'
-  userId: string | null
-  sessionId: string | null
-  jti: string | null
-  ip: string | null
-  userAgent: string | null
-  at: number
-}
-
-export type LogoutScope = 'local' | 'others' | 'global'
-
-/** A session row to open: id, user id, jti, created at (ms), expires at (s). A tuple: a seed sends a million. */
-export type SessionInsert = [id: string, userId: string, jti: string, createdAt: number, expiresAt: number]
-
-/** What a revocation needs of a session: it is revoked only if its row still names this token and user. */
-export interface Victim {
-  id: string
-  jti: string
-  userId: string
-}
-
-export interface Revoked {
-  /** Sessions ended; null when the caller's own session was already gone (a concurrent logout won). */
-  count: number | null
-  events: AuditEvent[]
-}
-
-export interface RevokedById {
-  outcome: 'revoked' | 'not_found' | 'gone'
-  events: AuditEvent[]
-}
+import type { DB } from './open.js'
+import type { RequestMeta } from '../../request-meta.js'
+import { nowSeconds } from '../../time.js'
+import {
+  loginEvent, type AuditEvent, type EventType, type LogoutScope, type Revocations, type Revoked, type RevokedById,
+  type SessionInsert, type SessionRef, type UserRecord
+} from '../../domain.js'
 
 /** Where a purge sweep stands: the last key it looked at. */
 export type SessionKey = [userId: string, id: string]
@@ -57,17 +24,6 @@ export interface PurgeStep<K> {
   deleted: number
   /** The cursor for the next step; null when the sweep is done. */
   next: K | null
-}
-
-export interface NewUser {
-  id: string
-  email: string
-  hash: string
-  createdAt: number
-}
-
-export function loginEvent (userId: string, sessionId: string, jti: string, meta: RequestMeta, at: number): AuditEvent {
-  return { type: 'login', outcome: 'success', userId, sessionId, jti, ip: meta.ip, userAgent: meta.userAgent, at }
 }
 
 /** The operations, their statements prepared once on `db`. */
@@ -80,20 +36,20 @@ export function createOps (db: DB, toleranceSeconds: number) {
   // Live sessions only, as the list shows them: an expired row awaiting the
   // purge is not a session that can be revoked (SPEC §4: 404), nor one that
   // a logout of other or all sessions records and audits.
-  const ownedBy = db.prepare<[string, string, number], Victim>(
+  const ownedBy = db.prepare<[string, string, number], SessionRef>(
     `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.id = ? AND s.expires_at > ?`)
-  const othersOf = db.prepare<[string, string, number], Victim>(
+  const othersOf = db.prepare<[string, string, number], SessionRef>(
     `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = ? AND s.id <> ? AND s.expires_at > ?`)
   const stillLive = db.prepare<[string, string, string], { one: number }>(
     'SELECT 1 AS one FROM sessions WHERE user_id = ? AND id = ? AND jti = ?')
   // The check and the delete in one statement: the event loop does not look
-  // the session up before a logout (routes/api/v1/auth/logout.ts).
+  // the session up before a logout (plugins/app/sessions.ts).
   const remove = db.prepare<[string, string, string], { expiresAt: number }>(
     'DELETE FROM sessions WHERE user_id = ? AND id = ? AND jti = ? RETURNING expires_at AS expiresAt')
   const recordRevocation = db.prepare(`INSERT INTO revoked_tokens
     (jti, user_id, session_id, expires_at, revoked_at, reason) VALUES (?, ?, ?, ?, ?, ?)`)
   // The purge sweeps each table in key order, `limit` rows a step, from a
-  // cursor it is handed back (migrations/002_sessions_by_owner.sql: no expiry
+  // cursor it is handed back (migrations/sqlite/002_sessions_by_owner.sql: no expiry
   // index to write on every login and logout). A revocation is kept until
   // its token could no longer be accepted anyway.
   const sessionsAfter = db.prepare<[string, string, number], [...SessionKey, number]>(
@@ -108,13 +64,14 @@ export function createOps (db: DB, toleranceSeconds: number) {
   const cutoff = () => nowSeconds() - toleranceSeconds
 
   /** Deletes the row and records the revocation and its audit row; false when it was already gone. */
-  function revoke (victim: Victim, reason: string, type: EventType, meta: RequestMeta, at: number, out: AuditEvent[]): boolean {
+  function revoke (victim: SessionRef, reason: string, type: EventType, meta: RequestMeta, at: number, out: Revocations): boolean {
     const row = remove.get(victim.userId, victim.id, victim.jti)
     if (row === undefined) return false
     recordRevocation.run(victim.jti, victim.userId, victim.id, row.expiresAt, at, reason)
     const e: AuditEvent = { type, outcome: 'success', userId: victim.userId, sessionId: victim.id, jti: victim.jti, ip: meta.ip, userAgent: meta.userAgent, at }
     insertAudit.run(e)
-    out.push(e)
+    out.events.push(e)
+    out.revoked.push({ jti: victim.jti, userId: victim.userId, sessionId: victim.id, expiresAt: row.expiresAt, reason })
     return true
   }
 
@@ -131,40 +88,36 @@ export function createOps (db: DB, toleranceSeconds: number) {
 
   return {
     /** Session rows and their `login` audit rows, all from one origin at one time. */
-    openSessions ({ rows, meta, at }: { rows: SessionInsert[], meta: RequestMeta, at: number }): null {
+    openSessions ({ rows, meta, at }: { rows: SessionInsert[], meta: RequestMeta, at: number }): void {
       for (const [id, userId, jti, createdAt, expiresAt] of rows) {
         insertSession.run(id, userId, jti, createdAt, expiresAt, meta.ip, meta.userAgent)
         insertAudit.run(loginEvent(userId, id, jti, meta, at))
       }
-      return null
     },
 
-    logout ({ current, scope, meta }: { current: Victim, scope: LogoutScope, meta: RequestMeta }): Revoked {
-      const events: AuditEvent[] = []
+    logout ({ current, scope, meta }: { current: SessionRef, scope: LogoutScope, meta: RequestMeta }): Revoked {
+      const out: Revocations = { events: [], revoked: [] }
       const at = Date.now()
-      let count = 0
       if (scope === 'others') {
-        if (stillLive.get(current.userId, current.id, current.jti) === undefined) return { count: null, events }
-      } else if (revoke(current, `logout_${scope}`, 'logout', meta, at, events)) {
-        count++
-      } else {
-        return { count: null, events }
+        if (stillLive.get(current.userId, current.id, current.jti) === undefined) return { count: null, ...out }
+      } else if (!revoke(current, `logout_${scope}`, 'logout', meta, at, out)) {
+        return { count: null, ...out }
       }
       if (scope !== 'local') {
         for (const other of othersOf.all(current.userId, current.id, cutoff())) {
-          if (revoke(other, `logout_${scope}`, 'session_revoked', meta, at, events)) count++
+          revoke(other, `logout_${scope}`, 'session_revoked', meta, at, out)
         }
       }
-      return { count, events }
+      return { count: out.revoked.length, ...out }
     },
 
-    revokeById ({ current, id, meta }: { current: Victim, id: string, meta: RequestMeta }): RevokedById {
-      const events: AuditEvent[] = []
-      if (stillLive.get(current.userId, current.id, current.jti) === undefined) return { outcome: 'gone', events }
+    revokeById ({ current, id, meta }: { current: SessionRef, id: string, meta: RequestMeta }): RevokedById {
+      const out: Revocations = { events: [], revoked: [] }
+      if (stillLive.get(current.userId, current.id, current.jti) === undefined) return { outcome: 'gone', ...out }
       const victim = ownedBy.get(current.userId, id, cutoff())
-      if (victim === undefined) return { outcome: 'not_found', events }
-      revoke(victim, 'session_revoked', 'session_revoked', meta, Date.now(), events)
-      return { outcome: 'revoked', events }
+      if (victim === undefined) return { outcome: 'not_found', ...out }
+      revoke(victim, 'session_revoked', 'session_revoked', meta, Date.now(), out)
+      return { outcome: 'revoked', ...out }
     },
 
     /**
@@ -182,15 +135,14 @@ export function createOps (db: DB, toleranceSeconds: number) {
     },
 
     /** The user and its `register` audit row; false when the e-mail is taken. */
-    register ({ user, event }: { user: NewUser, event: AuditEvent }): boolean {
+    register ({ user, event }: { user: UserRecord, event: AuditEvent }): boolean {
       if (insertUser.run(user.id, user.email, user.hash, user.createdAt).changes === 0) return false
       insertAudit.run(event)
       return true
     },
 
-    audit ({ event }: { event: AuditEvent }): null {
+    audit ({ event }: { event: AuditEvent }): void {
       insertAudit.run(event)
-      return null
     }
   }
 }

@@ -18,7 +18,7 @@
  * @see https://www.sqlite.org/lang_corefunc.html#total_changes
  */
 import type { Statement } from 'better-sqlite3'
-import type { DB } from './sqlite.js'
+import type { DB } from './open.js'
 
 export class ReadCache<V, A = undefined> {
   readonly #rows = new Map<string, V>()

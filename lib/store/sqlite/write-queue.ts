@@ -5,7 +5,7 @@
  * and one fsync then cover many requests, and a request is never
  * acknowledged before its write is on disk.
  *
- * A job is a named operation over plain data (lib/write-ops.ts). If the
+ * A job is a named operation over plain data (./ops.ts). If the
  * batch fails (a job throws, the disk is full, the file is locked), it is
  * rolled back whole and each job is retried alone, so one bad job cannot
  * sink the others and no job is ever half-applied. If the transaction could
@@ -26,8 +26,8 @@
  * @see https://www.sqlite.org/wal.html
  */
 import { open, type FileHandle } from 'node:fs/promises'
-import type { DB } from './sqlite.js'
-import type { OpArgs, OpName, OpResult, Ops } from './write-ops.js'
+import type { DB } from './open.js'
+import type { OpArgs, OpName, OpResult, Ops } from './ops.js'
 
 export interface Job {
   op: OpName

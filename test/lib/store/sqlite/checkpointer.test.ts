@@ -1,15 +1,13 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import { openDatabase, PAGE_SIZE, type DB } from '../../lib/sqlite.js'
-import { startCheckpointer } from '../../lib/checkpointer.js'
-import { build, login, logout, me } from '../helper.js'
+import { openDatabase, PAGE_SIZE, type DB } from '../../../../lib/store/sqlite/open.js'
+import { startCheckpointer } from '../../../../lib/store/sqlite/checkpointer.js'
+import { build, login, logout, me, tempDir } from '../../../helper.js'
 
 function tempDb (t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ckpt-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const dir = tempDir(t)
   return join(dir, 'auth.db')
 }
 

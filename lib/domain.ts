@@ -1,0 +1,92 @@
+/**
+ * The domain's data, as the services and every store see it: users,
+ * sessions, revocations and audit events. Plain types, no storage.
+ * Times are epoch milliseconds, except token and session expiries, which
+ * are epoch seconds like the JWT `exp` they mirror.
+ */
+import type { RequestMeta } from './request-meta.js'
+
+export type EventType = 'register' | 'login' | 'login_failed' | 'logout' | 'session_revoked'
+
+/** One security event: a row of the audit trail and an info log line (docs/CONTRACT.md §5). */
+export interface AuditEvent {
+  type: EventType
+  outcome: 'success' | 'failure'
+  userId: string | null
+  sessionId: string | null
+  jti: string | null
+  ip: string | null
+  userAgent: string | null
+  at: number
+}
+
+/** An audit event as the caller's own list shows it. */
+export interface EventRecord {
+  type: EventType
+  at: number
+  sessionId: string | null
+  ip: string | null
+  userAgent: string | null
+}
+
+export interface UserRecord {
+  id: string
+  email: string
+  hash: string
+  createdAt: number
+}
+
+export type LogoutScope = 'local' | 'others' | 'global'
+
+/** A session as a revocation names it: revoked only while its row still names this token and user. */
+export interface SessionRef {
+  id: string
+  jti: string
+  userId: string
+}
+
+/** A live session as every protected route sees it. */
+export interface SessionRow extends SessionRef {
+  email: string
+  createdAt: number
+  expiresAt: number
+  ip: string | null
+  userAgent: string | null
+}
+
+/** A session row to open: id, user id, jti, created at (ms), expires at (s). A tuple: a seed sends a million. */
+export type SessionInsert = [id: string, userId: string, jti: string, createdAt: number, expiresAt: number]
+
+/** A revoked access token, kept until it would have expired anyway. */
+export interface RevocationRecord {
+  jti: string
+  userId: string
+  sessionId: string
+  /** The token's `exp`, epoch seconds. */
+  expiresAt: number
+  reason: string
+}
+
+/** What a revocation did: its audit events and the tokens it revoked, to log and to publish once committed. */
+export interface Revocations {
+  events: AuditEvent[]
+  revoked: RevocationRecord[]
+}
+
+export interface Revoked extends Revocations {
+  /** Sessions ended; null when the caller's own session was already gone (a concurrent logout won). */
+  count: number | null
+}
+
+export interface RevokedById extends Revocations {
+  outcome: 'revoked' | 'not_found' | 'gone'
+}
+
+export function loginEvent (userId: string, sessionId: string, jti: string, meta: RequestMeta, at: number): AuditEvent {
+  return { type: 'login', outcome: 'success', userId, sessionId, jti, ip: meta.ip, userAgent: meta.userAgent, at }
+}
+
+/** An event of the request `meta` made, about no session. */
+export function accountEvent (type: EventType, outcome: AuditEvent['outcome'], userId: string | null, meta: RequestMeta, at: number): AuditEvent {
+  return { type, outcome, userId, sessionId: null, jti: null, ip: meta.ip, userAgent: meta.userAgent, at }
+}

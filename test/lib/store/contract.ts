@@ -1,0 +1,208 @@
+/**
+ * The Store contract (lib/store/store.ts) as one suite that every
+ * implementation runs: what makes the stores agree. Each test gets a fresh,
+ * empty store from `make` and talks to it only through the contract.
+ */
+import type { Test } from 'tap'
+import type { Store } from '../../../lib/store/store.js'
+import type { AuditEvent, SessionInsert, SessionRef, SessionRow } from '../../../lib/domain.js'
+import { nowSeconds } from '../../../lib/time.js'
+
+export type MakeStore = (t: Test, opts: { toleranceSeconds: number }) => Promise<Store>
+
+const META = { ip: '192.0.2.1', userAgent: 'contract' }
+let counter = 0
+
+/** The store's session lookup as a promise. */
+export function sessionOf (store: Store, userId: string, id: string): Promise<SessionRow | undefined> {
+  return new Promise((resolve, reject) => {
+    store.session(userId, id, (err, row) => { if (err === null) resolve(row); else reject(err) })
+  })
+}
+
+function event (type: AuditEvent['type'], userId: string | null, at = Date.now()): AuditEvent {
+  return { type, outcome: type === 'login_failed' ? 'failure' : 'success', userId, sessionId: null, jti: null, ip: META.ip, userAgent: META.userAgent, at }
+}
+
+async function user (store: Store, email = `u${++counter}@example.com`): Promise<string> {
+  const id = `user-${++counter}`
+  if (!await store.register({ id, email, hash: 'hash', createdAt: 1000 }, event('register', id))) throw new Error('register failed')
+  return id
+}
+
+/** Opens sessions for `userId`; each expires `ttl` seconds from now, created `n` ms apart. */
+async function open (store: Store, userId: string, count = 1, ttl = 3600): Promise<SessionRef[]> {
+  const at = Date.now()
+  const rows: SessionInsert[] = Array.from({ length: count }, (_, i) => [`s${++counter}`, userId, `j${counter}`, at + i, nowSeconds() + ttl])
+  await store.openSessions(rows, META, at)
+  return rows.map(([id, , jti]) => ({ id, userId, jti }))
+}
+
+export function storeContract (t: Test, make: MakeStore): void {
+  const fresh = (t: Test, toleranceSeconds = 0) => make(t, { toleranceSeconds })
+
+  t.test('register: the user and its audit row; a taken e-mail writes nothing', async (t) => {
+    const store = await fresh(t)
+    const id = await user(store, 'ada@example.com')
+    t.match(await store.userByEmail('ada@example.com'), { id, email: 'ada@example.com', hash: 'hash', createdAt: 1000 })
+    t.equal(await store.userByEmail('nobody@example.com'), undefined)
+    t.equal(await store.register({ id: 'other', email: 'ada@example.com', hash: 'h', createdAt: 1 }, event('register', 'other')), false)
+    t.strictSame((await store.recentEvents(id, 50)).map((e) => e.type), ['register'])
+    t.strictSame(await store.recentEvents('other', 50), [], 'no audit row for the refused registration')
+  })
+
+  t.test('sessions: opened with their login rows, found only with their owner', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store, 'a@example.com')
+    const b = await user(store)
+    const [s] = await open(store, a)
+    t.match(await sessionOf(store, a, s!.id), { id: s!.id, userId: a, jti: s!.jti, email: 'a@example.com', ip: META.ip, userAgent: META.userAgent })
+    t.equal(await sessionOf(store, b, s!.id), undefined, 'another user')
+    t.equal(await sessionOf(store, a, 'nope'), undefined)
+    const events = await store.recentEvents(a, 50)
+    t.match(events[0], { type: 'login', sessionId: s!.id, ip: META.ip })
+  })
+
+  t.test('liveSessions: newest first, expired ones left out', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    const live = await open(store, a, 3)
+    await open(store, a, 1, -10)
+    t.strictSame((await store.liveSessions(a)).map((s) => s.id), live.map((s) => s.id).reverse())
+  })
+
+  t.test('logout local: one session ended with its record; a second logout finds nothing', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    const [s1, s2] = await open(store, a, 2)
+    const first = await store.logout(s1!, 'local', META)
+    t.equal(first.count, 1)
+    t.match(first.events, [{ type: 'logout', sessionId: s1!.id, jti: s1!.jti, userId: a }])
+    t.match(first.revoked, [{ jti: s1!.jti, userId: a, sessionId: s1!.id, reason: 'logout_local' }])
+    t.ok(first.revoked[0]!.expiresAt > nowSeconds(), 'with its token\'s expiry')
+    t.equal(await sessionOf(store, a, s1!.id), undefined)
+    t.ok(await sessionOf(store, a, s2!.id), 'the other session lives')
+    t.strictSame(await store.logout(s1!, 'local', META), { count: null, events: [], revoked: [] })
+    const { rows } = await store.revocations(100, null)
+    t.match(rows, [{ jti: s1!.jti, userId: a, sessionId: s1!.id, reason: 'logout_local' }])
+  })
+
+  t.test('logout of a session whose row names another token: nothing changes', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    const [s] = await open(store, a)
+    t.strictSame(await store.logout({ ...s!, jti: 'stale' }, 'global', META), { count: null, events: [], revoked: [] })
+    t.strictSame(await store.logout({ ...s!, userId: 'someone-else' }, 'local', META), { count: null, events: [], revoked: [] })
+    t.ok(await sessionOf(store, a, s!.id))
+    t.strictSame((await store.revocations(100, null)).rows, [])
+  })
+
+  t.test('logout others and global: every session of the user the scope covers, one record each', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    const b = await user(store)
+    const [mine, o1, o2] = await open(store, a, 3)
+    const [bystander] = await open(store, b)
+    const others = await store.logout(mine!, 'others', META)
+    t.equal(others.count, 2)
+    t.strictSame(others.events.map((e) => e.type), ['session_revoked', 'session_revoked'])
+    t.ok(await sessionOf(store, a, mine!.id), 'the current session stays')
+    t.equal(await sessionOf(store, a, o1!.id), undefined)
+    t.equal(await sessionOf(store, a, o2!.id), undefined)
+    const [again] = await open(store, a)
+    const global = await store.logout(mine!, 'global', META)
+    t.equal(global.count, 2)
+    t.strictSame(global.events.map((e) => e.type).sort(), ['logout', 'session_revoked'])
+    t.equal(await sessionOf(store, a, again!.id), undefined)
+    t.ok(await sessionOf(store, b, bystander!.id), 'another user untouched')
+    t.equal((await store.revocations(100, null)).rows.length, 4)
+  })
+
+  t.test('logout others by a session already gone: nothing changes', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    const [mine, other] = await open(store, a, 2)
+    await store.logout(mine!, 'local', META)
+    t.strictSame(await store.logout(mine!, 'others', META), { count: null, events: [], revoked: [] })
+    t.ok(await sessionOf(store, a, other!.id))
+  })
+
+  t.test('revokeById: own live session revoked; unknown, foreign or expired is not_found; a gone caller is gone', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    const b = await user(store)
+    const [mine, other] = await open(store, a, 2)
+    const [expired] = await open(store, a, 1, -10)
+    const [foreign] = await open(store, b)
+    t.match(await store.revokeById(mine!, other!.id, META), { outcome: 'revoked', events: [{ type: 'session_revoked', sessionId: other!.id }] })
+    t.equal(await sessionOf(store, a, other!.id), undefined)
+    t.strictSame(await store.revokeById(mine!, other!.id, META), { outcome: 'not_found', events: [], revoked: [] })
+    t.strictSame(await store.revokeById(mine!, foreign!.id, META), { outcome: 'not_found', events: [], revoked: [] })
+    t.strictSame(await store.revokeById(mine!, expired!.id, META), { outcome: 'not_found', events: [], revoked: [] })
+    t.ok(await sessionOf(store, b, foreign!.id))
+    await store.logout(mine!, 'local', META)
+    const [third] = await open(store, a)
+    t.strictSame(await store.revokeById(mine!, third!.id, META), { outcome: 'gone', events: [], revoked: [] })
+  })
+
+  t.test('audit: newest first, at most `limit`', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    for (let i = 0; i < 5; i++) await store.audit({ ...event('login_failed', a), ip: `10.0.0.${i}` })
+    const recent = await store.recentEvents(a, 3)
+    t.strictSame(recent.map((e) => e.ip), ['10.0.0.4', '10.0.0.3', '10.0.0.2'])
+    t.match(recent[0], { type: 'login_failed', sessionId: null, userAgent: META.userAgent })
+    t.type(recent[0]!.at, 'number')
+  })
+
+  t.test('setting: the first value stored wins, also among concurrent callers', async (t) => {
+    const store = await fresh(t)
+    const all = await Promise.all(['v1', 'v2', 'v3'].map((v) => store.setting('k', v)))
+    t.equal(new Set(all.map((r) => r.value)).size, 1)
+    t.equal(all.filter((r) => r.created).length, 1)
+    t.strictSame(await store.setting('k', 'later'), { value: all[0]!.value, created: false })
+  })
+
+  t.test('purge: expired rows go in bounded steps, live ones and the tolerance window stay', async (t) => {
+    const store = await fresh(t, 5)
+    const a = await user(store)
+    const live = await open(store, a, 3)
+    const withinTolerance = await open(store, a, 1, -2)
+    await open(store, a, 4, -10)
+    const toRevoke = await open(store, a, 2)
+    for (const s of toRevoke) await store.logout(s, 'local', META)
+    let deleted = 0
+    let steps = 0
+    for (let after = null as Awaited<ReturnType<Store['purge']>>['next']; ; steps++) {
+      const step = await store.purge('sessions', 2, after)
+      deleted += step.deleted
+      if ((after = step.next) === null) break
+    }
+    t.equal(deleted, 4)
+    t.ok(steps >= 3, 'two rows a step')
+    t.strictSame((await store.liveSessions(a)).map((s) => s.id).sort(), [...live, ...withinTolerance].map((s) => s.id).sort())
+    t.equal((await store.purge('revocations', 100, null)).deleted, 0, 'revocations of live tokens stay')
+    t.equal((await store.revocations(100, null)).rows.length, 2)
+  })
+
+  t.test('revocations: unexpired records in pages, in the order written', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    const sessions = await open(store, a, 5)
+    for (const s of sessions) await store.logout(s, 'local', META)
+    const seen: string[] = []
+    let pages = 0
+    for (let after = null as Awaited<ReturnType<Store['revocations']>>['next']; ; pages++) {
+      const page = await store.revocations(2, after)
+      seen.push(...page.rows.map((r) => r.jti))
+      if ((after = page.next) === null) break
+    }
+    t.strictSame(seen, sessions.map((s) => s.jti))
+    t.equal(pages, 2, 'two full pages, then the last')
+  })
+
+  t.test('ping answers', async (t) => {
+    const store = await fresh(t)
+    await t.resolves(store.ping())
+  })
+}
