@@ -2,13 +2,14 @@
  * Builds the real app on a fresh database for each test and closes it in
  * teardown. Tests talk to it with `app.inject`; a few spawn the real server.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions, type LightMyRequestResponse } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Test } from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import app, { type AppOptions } from '../app.js'
+import config from '../plugins/app/config.js'
 import { loadConfig, type Config } from '../fastify.config.js'
 import { serverOptions } from '../lib/server-options.js'
 import type { SqliteStore } from '../lib/store/sqlite/index.js'
@@ -46,6 +47,19 @@ export async function build (t: Test, env: Record<string, string> = {}, options:
 /** The SQLite connection behind `app.store`, for tests that look at or break the rows themselves. */
 export function sqlite (app: FastifyInstance): SqliteStore['db'] {
   return (app.store as SqliteStore).db
+}
+
+/**
+ * A bare Fastify with only the config and the plugins given, in order:
+ * a plugin tested with nothing but what it depends on.
+ */
+export async function withPlugins (t: Test, env: Record<string, string>, ...plugins: FastifyPluginAsync[]): Promise<FastifyInstance> {
+  const fastify = Fastify({ logger: false })
+  await fastify.register(config, { config: testConfig(env) })
+  for (const plugin of plugins) await fastify.register(plugin)
+  await fastify.ready()
+  t.teardown(() => fastify.close())
+  return fastify
 }
 
 export interface Login {

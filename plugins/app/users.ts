@@ -25,10 +25,9 @@ export interface HashCost {
 /**
  * What an unknown e-mail is verified against: an argon2id hash at exactly
  * HASH_OPTIONS (a test holds it to them), so checking it costs what checking
- * a real one costs. A constant rather than hashed at start-up: hashing it
- * took ~70 ms and raised the process's peak RSS by argon2's 19 MiB before
- * any request. It is the hash of a password nobody has, and knowing it
- * helps no one: no account has it.
+ * a real one costs. A constant rather than hashed at start-up, which would
+ * cost time and argon2's memory before any request. It is the hash of a
+ * password nobody has, and knowing it helps no one: no account has it.
  */
 export const DUMMY_HASH = '$argon2id$v=19$m=19456,p=1,t=2$srd+MT1Lv8fBGBqEkB8IjQ$Qh2IVPm53kwcOyAZgRvOlhW6/hOdYtL2sx4e18MDvTQ'
 

@@ -12,9 +12,9 @@
  * paused long enough), the thread checkpoints again at once, up to ten times,
  * to catch up, so the file stays bounded. Not RESTART: it holds off the
  * writer while it copies the whole WAL, and the serving connection then
- * waits in its busy handler, on the event loop (a 442 ms stall measured
- * while purging a million rows). If the thread fails, the serving
- * connection checkpoints inline again.
+ * waits in its busy handler, on the event loop (BENCHMARKS.md, "Checkpoints
+ * in a worker thread"). If the thread fails, the serving connection
+ * checkpoints inline again.
  * @see https://www.sqlite.org/wal.html#ckpt
  * @see https://www.sqlite.org/pragma.html#pragma_wal_checkpoint
  */
@@ -36,10 +36,9 @@ export interface Checkpointer {
 }
 
 /**
- * How often the thread checkpoints. A page written by many commits in the
- * meantime (B-tree interiors, the audit tail) is copied to the file once:
- * at 250 ms instead of 50 the thread's CPU per logout fell from 18 to 7 µs
- * under the benchmark's load, and the WAL stays a few MiB.
+ * How often the thread checkpoints: a page written by many commits in the
+ * meantime (B-tree interiors, the audit tail) is copied to the file once,
+ * and the WAL stays a few MiB.
  */
 export const CHECKPOINT_INTERVAL_MS = 250
 

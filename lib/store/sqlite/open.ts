@@ -1,8 +1,7 @@
 /**
- * Opens the SQLite store: pragmas set explicitly on every open (WAL's
+ * Opens a SQLite database: pragmas set explicitly on every open (WAL's
  * synchronous level is per connection and silently falls back after a
- * reopen), then the ordered migrations in ../migrations.
- * Used by the db plugin and by the operator scripts alike.
+ * reopen), then the ordered migrations in migrations/sqlite.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
