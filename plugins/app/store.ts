@@ -17,6 +17,7 @@ export default fp(async function store (fastify) {
   const store = await createSqliteStore({
     path: config.DATABASE_PATH,
     toleranceSeconds: config.CLOCK_TOLERANCE_SECONDS,
+    auditRetentionDays: config.AUDIT_RETENTION_DAYS,
     log: fastify.log
   })
   fastify.decorate('store', store)

@@ -4,11 +4,12 @@
  * empty store from `make` and talks to it only through the contract.
  */
 import type { Test } from 'tap'
-import type { Store } from '../../../lib/store/store.js'
+import type { Store, StoreTimes } from '../../../lib/store/store.js'
 import type { AuditEvent, SessionInsert, SessionRef, SessionRow } from '../../../lib/domain.js'
 import { nowSeconds } from '../../../lib/time.js'
+import { hashOf } from '../../../lib/refresh.js'
 
-export type MakeStore = (t: Test, opts: { toleranceSeconds: number }) => Promise<Store>
+export type MakeStore = (t: Test, times: StoreTimes) => Promise<Store>
 
 const META = { ip: '192.0.2.1', userAgent: 'contract' }
 let counter = 0
@@ -33,13 +34,18 @@ async function user (store: Store, email = `u${++counter}@example.com`): Promise
 /** Opens sessions for `userId`; each expires `ttl` seconds from now, created `n` ms apart. */
 async function open (store: Store, userId: string, count = 1, ttl = 3600): Promise<SessionRef[]> {
   const at = Date.now()
-  const rows: SessionInsert[] = Array.from({ length: count }, (_, i) => [`s${++counter}`, userId, `j${counter}`, at + i, nowSeconds() + ttl])
+  const rows: SessionInsert[] = Array.from({ length: count }, (_, i) => sessionRow(`s${++counter}`, userId, at + i, nowSeconds() + ttl))
   await store.openSessions(rows, META, at)
   return rows.map(([id, , jti]) => ({ id, userId, jti }))
 }
 
+/** A session row as login opens it, its token and its deadline both at `deadline`. */
+export function sessionRow (id: string, userId: string, createdAt: number, deadline: number, refreshHash = hashOf(`refresh-${id}`)): SessionInsert {
+  return [id, userId, `j-${id}`, createdAt, deadline, Math.floor(createdAt / 1000), deadline, refreshHash, deadline]
+}
+
 export function storeContract (t: Test, make: MakeStore): void {
-  const fresh = (t: Test, toleranceSeconds = 0) => make(t, { toleranceSeconds })
+  const fresh = (t: Test, toleranceSeconds = 0, auditRetentionDays = 0) => make(t, { toleranceSeconds, auditRetentionDays })
 
   t.test('register: the user and its audit row; a taken e-mail writes nothing', async (t) => {
     const store = await fresh(t)
