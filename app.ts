@@ -1,12 +1,12 @@
 /**
  * The root plugin: configuration and store, the external plugins, our
  * services, the error boundary, then the routes.
- * Run by server.ts (`npm start`), by fastify-cli (`npm run dev`), and by the
- * tests through test/helper.ts.
+ * Run by server.ts (`npm start`), by fastify-cli through dev.ts (`npm run
+ * dev`), and by the tests through test/helper.ts. Importing it has no side
+ * effect: the environment is read when the plugin runs, if no config is given.
  */
 import type { FastifyInstance } from 'fastify'
 import { loadConfig, type Config } from './fastify.config.js'
-import { serverOptions } from './lib/server-options.js'
 import config from './plugins/app/config.js'
 import db from './plugins/app/db.js'
 import secret from './plugins/app/secret.js'
@@ -28,9 +28,6 @@ import authRoutes from './routes/api/v1/auth/index.js'
 export interface AppOptions {
   config?: Config
 }
-
-/** Server options for fastify-cli, which builds the instance itself. */
-export const options = serverOptions(loadConfig())
 
 export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   const cfg = opts.config ?? loadConfig()

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
-import { call, startServer, stop } from './server-process.js'
+import { setTimeout } from 'node:timers/promises'
+import { call, startServer, stop, type ServerProcess } from './server-process.js'
 
 const tmp = (t: Test) => {
   const dir = mkdtempSync(join(tmpdir(), 'auth-start-'))
@@ -27,13 +28,42 @@ t.test('a bad environment: exit 1 and one line naming the variable, no secret', 
     /exited \(1\) before listening: Invalid configuration: JWT_SECRET must be at least 32 characters\n$/)
 })
 
-t.test('a port already taken: exit 1 with a logged error', async (t) => {
+t.test('a port already taken: exit 1 with one line', async (t) => {
   const holder = createServer()
   holder.listen(0, '127.0.0.1')
   await once(holder, 'listening')
   t.teardown(() => holder.close())
   const taken = String((holder.address() as { port: number }).port)
-  await t.rejects(startServer({ DATABASE_PATH: tmp(t), PORT: taken }, 20_000), /exited \(1\) before listening/)
+  await t.rejects(startServer({ DATABASE_PATH: tmp(t), PORT: taken }, 20_000),
+    /exited \(1\) before listening: Could not start: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+\n$/)
+})
+
+t.test('the start-up lines name the database and /docs; the last line says the database closed', async (t) => {
+  // The lines after "Server listening" may still be on their way.
+  const until = async (server: ServerProcess, test: (msg: string) => boolean) => {
+    for (let i = 0; i < 100 && !server.lines.some((l) => test(JSON.parse(l).msg)); i++) await setTimeout(50)
+    return server.lines.some((l) => test(JSON.parse(l).msg))
+  }
+  const ended = async (server: ServerProcess) => {
+    await stop(server, 'SIGTERM')
+    if (!server.child.stdout!.closed) await once(server.child.stdout!, 'close')
+    return JSON.parse(server.lines.at(-1)!).msg
+  }
+  const path = tmp(t)
+  const server = await startServer({ DATABASE_PATH: path, JWT_SECRET: '' })
+  t.teardown(() => stop(server))
+  t.ok(await until(server, (m) => m === `database: ${path}`), 'the database in use')
+  t.ok(await until(server, (m) => m === `Swagger UI at ${server.url}/docs`), 'where /docs is')
+  t.equal(await ended(server), 'database closed, bye')
+
+  const memory = await startServer({ DATABASE_PATH: ':memory:', JWT_SECRET: '' })
+  t.teardown(() => stop(memory))
+  t.ok(await until(memory, (m) => m.startsWith('database: :memory:') && m.includes('the generated signing secret dies with it')))
+  await ended(memory)
+  const kept = await startServer({ DATABASE_PATH: ':memory:' })
+  t.teardown(() => stop(kept))
+  t.ok(await until(kept, (m) => m === 'database: :memory: — nothing survives this process'))
+  await ended(kept)
 })
 
 t.test('an uncaught error: graceful shutdown, exit 1, database closed', async (t) => {
