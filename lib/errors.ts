@@ -32,6 +32,8 @@ export const NotFoundError = createError('NOT_FOUND', MESSAGES[404], 404)
 export const BadRequestError = createError('BAD_REQUEST', MESSAGES[400], 400)
 export const TooManyRequestsError = createError('RATE_LIMITED', MESSAGES[429], 429)
 export const ServiceUnavailableError = createError('SERVICE_UNAVAILABLE', MESSAGES[503], 503)
+/** A request that arrives while the server closes: expected, logged at info. */
+export const ShuttingDownError = createError('SHUTTING_DOWN', MESSAGES[503], 503)
 
 /** Codes whose 401/403 carries `WWW-Authenticate` (RFC 6750 §3). */
 export const BEARER_CODES = new Set(['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID', 'AUTH_TOKEN_EXPIRED'])

@@ -29,7 +29,8 @@ export default fp(async function errors (fastify) {
     const status = statusOf(err)
     // Our own coded errors carry the contract's text; for the rest, the status decides.
     const message = err.code?.startsWith('AUTH_') ? err.message : MESSAGES[status]
-    if (status >= 500) {
+    // A 503 while shutting down is the plan working, not a failure.
+    if (status >= 500 && err.code !== 'SHUTTING_DOWN') {
       request.log.error({ err }, 'request failed')
     } else {
       request.log.info({ code: err.code, status }, 'request rejected')
