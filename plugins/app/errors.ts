@@ -33,13 +33,16 @@ export default fp(async function errors (fastify) {
     if (status >= 500 && err.code !== 'SHUTTING_DOWN') {
       request.log.error({ err }, 'request failed')
     } else {
-      request.log.info({ code: err.code, status }, 'request rejected')
+      // Which field and which rule, never the value: the client may have sent a secret there.
+      const validation = err.validation?.map((v) => ({ path: `${err.validationContext ?? ''}${v.instancePath}`, keyword: v.keyword }))
+      request.log.info({ code: err.code, status, ...(validation === undefined ? {} : { validation }) }, 'request rejected')
     }
     if (err.code !== undefined && BEARER_CODES.has(err.code)) {
-      // RFC 6750 §3: no error code when the request carried no token at all.
+      // RFC 6750 §3: no error code when the request carried no token at all;
+      // invalid_request when the token may be fine but the body does not repeat it.
       reply.header('www-authenticate', err.code === 'AUTH_TOKEN_MISSING'
         ? WWW_AUTHENTICATE
-        : `${WWW_AUTHENTICATE}, error="invalid_token"`)
+        : `${WWW_AUTHENTICATE}, error="${err.code === 'AUTH_BODY_TOKEN' ? 'invalid_request' : 'invalid_token'}"`)
     }
     return reply.code(status).send({ success: false, message })
   })
