@@ -12,6 +12,7 @@ import db from './plugins/app/db.js'
 import secret from './plugins/app/secret.js'
 import jwt from './plugins/external/jwt.js'
 import rateLimit from './plugins/external/rate-limit.js'
+import cors from './plugins/external/cors.js'
 import swagger from './plugins/external/swagger.js'
 import schemas from './plugins/app/schemas.js'
 import audit from './plugins/app/audit.js'
@@ -42,6 +43,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
 
   await fastify.register(jwt)
   await fastify.register(rateLimit)
+  await fastify.register(cors)
   await fastify.register(swagger)
   await fastify.register(schemas)
 
