@@ -28,6 +28,7 @@ export function checkDatabasePath (path: string): void {
     found = stat(dir, fail)
   }
   if (!found.isDirectory()) throw fail(`${dir} is not a folder`)
+  /* c8 ignore next: root writes anywhere; test/faults/database-path.test.ts runs this case as another user */
   if (!writable(dir)) throw fail(`the folder ${dir} is not writable`)
   for (const folder of missing) {
     try {
@@ -39,6 +40,7 @@ export function checkDatabasePath (path: string): void {
   const existing = stat(file, fail)
   if (existing === undefined) return
   if (!existing.isFile()) throw fail('it is not a file')
+  /* c8 ignore next: root writes anywhere, as above */
   if (!writable(file)) throw fail('the file is not writable')
   if (existing.size > 0 && !HEADER.equals(head(file))) throw fail('it is not a SQLite database')
 }

@@ -34,7 +34,7 @@ export default fp(async function errors (fastify) {
       request.log.error({ err }, 'request failed')
     } else {
       // Which field and which rule, never the value: the client may have sent a secret there.
-      const validation = err.validation?.map((v) => ({ path: `${err.validationContext ?? ''}${v.instancePath}`, keyword: v.keyword }))
+      const validation = err.validation?.map((v) => ({ path: `${err.validationContext!}${v.instancePath}`, keyword: v.keyword }))
       request.log.info({ code: err.code, status, ...(validation === undefined ? {} : { validation }) }, 'request rejected')
     }
     if (err.code !== undefined && BEARER_CODES.has(err.code)) {
