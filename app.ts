@@ -1,17 +1,18 @@
 /**
  * The root plugin: configuration and store, the external plugins, our
  * services, the error boundary, then the routes.
- * Run by server.ts (`npm start`), by fastify-cli (`npm run dev`), and by the
- * tests through test/helper.ts.
+ * Run by server.ts (`npm start`), by fastify-cli through dev.ts (`npm run
+ * dev`), and by the tests through test/helper.ts. Importing it has no side
+ * effect: the environment is read when the plugin runs, if no config is given.
  */
 import type { FastifyInstance } from 'fastify'
 import { loadConfig, type Config } from './fastify.config.js'
-import { serverOptions } from './lib/server-options.js'
 import config from './plugins/app/config.js'
 import store from './plugins/app/store.js'
 import secret from './plugins/app/secret.js'
 import jwt from './plugins/external/jwt.js'
 import rateLimit from './plugins/external/rate-limit.js'
+import cors from './plugins/external/cors.js'
 import swagger from './plugins/external/swagger.js'
 import schemas from './plugins/app/schemas.js'
 import audit from './plugins/app/audit.js'
@@ -31,9 +32,6 @@ export interface AppOptions {
   hashCost?: HashCost
 }
 
-/** Server options for fastify-cli, which builds the instance itself. */
-export const options = serverOptions(loadConfig())
-
 export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   const cfg = opts.config ?? loadConfig()
   await fastify.register(config, { config: cfg })
@@ -47,6 +45,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
 
   await fastify.register(jwt)
   await fastify.register(rateLimit)
+  await fastify.register(cors)
   await fastify.register(swagger)
   await fastify.register(schemas)
 

@@ -1,7 +1,7 @@
 /**
  * The environment, as one TypeBox schema, read once into a typed config.
  * Nothing else in the service reads `process.env`.
- * @see ../shared/SPEC.md §1 (Configuration)
+ * @see ./docs/CONTRACT.md (Configuration)
  */
 import Type, { type Static, type TSchema } from 'typebox'
 import { Ajv } from 'ajv'
@@ -47,7 +47,12 @@ export const ConfigSchema = Type.Object({
   REFRESH_REUSE_GRACE_SECONDS: Int(0, 60, 30, 'an integer from 0 to 60'),
   AUDIT_RETENTION_DAYS: Int(0, 36_500, 365, 'an integer from 0 to 36500 (0 keeps audit rows forever)'),
   REQUEST_TIMEOUT_MS: Int(0, 3_600_000, 30_000, 'an integer from 0 to 3600000'),
-  HEADERS_TIMEOUT_MS: Int(0, 3_600_000, 10_000, 'an integer from 0 to 3600000')
+  HEADERS_TIMEOUT_MS: Int(0, 3_600_000, 10_000, 'an integer from 0 to 3600000'),
+  // Origins only (scheme, host, port; no path), exact: a browser sends no more.
+  CORS_ORIGINS: Type.Optional(Type.String({
+    pattern: '^(\\*|https?://[^/,\\s*]+(,[ ]*https?://[^/,\\s*]+)*)$',
+    description: '* or a comma-separated list of origins such as https://app.example.com (scheme, host and port, no path)'
+  }))
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>

@@ -1,7 +1,7 @@
 /**
  * Coded errors, created once and translated into the envelope at one
- * boundary (plugins/app/error-handler.ts). Messages are the contract's.
- * @see ../shared/SPEC.md §2
+ * boundary (plugins/app/errors.ts). Messages are the contract's.
+ * @see ../docs/CONTRACT.md (The envelope)
  */
 import createError from '@fastify/error'
 
@@ -26,6 +26,12 @@ export const TokenMissingError = createError('AUTH_TOKEN_MISSING', MESSAGES[401]
 export const TokenInvalidError = createError('AUTH_TOKEN_INVALID', MESSAGES[401], 401)
 /** A correctly signed token whose `exp` has passed (the seed's 403). */
 export const TokenExpiredError = createError('AUTH_TOKEN_EXPIRED', MESSAGES[403], 403)
+/**
+ * The body's token is missing or not the Bearer token: the request is wrong,
+ * not the token, so its 401 says `invalid_request` (RFC 6750 §3.1), not
+ * `invalid_token`, which tells a client to throw its token away.
+ */
+export const BodyTokenError = createError('AUTH_BODY_TOKEN', MESSAGES[401], 401)
 export const InvalidCredentialsError = createError('AUTH_INVALID_CREDENTIALS', 'Credenciales inválidas', 401)
 /** A refresh refused, whatever the reason: the 401 message, and no `WWW-Authenticate` (no Bearer token is involved). */
 export const RefreshRefusedError = createError('AUTH_REFRESH_REFUSED', MESSAGES[401], 401)
@@ -34,6 +40,8 @@ export const NotFoundError = createError('NOT_FOUND', MESSAGES[404], 404)
 export const BadRequestError = createError('BAD_REQUEST', MESSAGES[400], 400)
 export const TooManyRequestsError = createError('RATE_LIMITED', MESSAGES[429], 429)
 export const ServiceUnavailableError = createError('SERVICE_UNAVAILABLE', MESSAGES[503], 503)
+/** A request that arrives while the server closes: expected, logged at info. */
+export const ShuttingDownError = createError('SHUTTING_DOWN', MESSAGES[503], 503)
 
 /** Codes whose 401/403 carries `WWW-Authenticate` (RFC 6750 §3). */
-export const BEARER_CODES = new Set(['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID', 'AUTH_TOKEN_EXPIRED'])
+export const BEARER_CODES = new Set(['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID', 'AUTH_TOKEN_EXPIRED', 'AUTH_BODY_TOKEN'])

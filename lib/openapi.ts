@@ -3,7 +3,7 @@
  * configuration, never from the environment: the document is the contract
  * that clients are generated from, the same whatever REGISTRATION_ENABLED,
  * PORT or JWT_ISSUER say where it is exported.
- * @see ../shared/SPEC.md §6
+ * @see ../docs/CONTRACT.md and openapi.json
  */
 import Fastify from 'fastify'
 import app from '../app.js'

@@ -10,6 +10,7 @@ import type { FastifyHttpOptions, FastifyRequest } from 'fastify'
 import { trustProxy, type Config } from '../fastify.config.js'
 import { MESSAGES } from './errors.js'
 import { requestLogger } from './request-logger.js'
+import { frameworkErrors } from './framework-errors.js'
 
 const SECRET_KEYS = ['authorization', 'token', 'password', 'jwtSecret', 'JWT_SECRET']
 
@@ -64,10 +65,13 @@ export function serverOptions (config: Config): FastifyHttpOptions<Server> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: trustProxy(config.TRUST_PROXY),
     requestTimeout: config.REQUEST_TIMEOUT_MS,
-    http: { connectionsCheckingInterval: checkingInterval(config) },
+    // requireHostHeader: false, so that a request without Host reaches the
+    // app's boundary (plugins/app/errors.ts) instead of Node's empty 400.
+    http: { connectionsCheckingInterval: checkingInterval(config), requireHostHeader: false },
     // Never coerce: `["<jwt>"]` is not a token, `123` is not a password.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     clientErrorHandler,
+    frameworkErrors,
     // Fastify's own 503 while closing is not our envelope; plugins/app/shutdown.ts answers instead.
     return503OnClosing: false
   }

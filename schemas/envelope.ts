@@ -3,7 +3,7 @@
  * the helpers that put them in a route's `response` map: a `$ref` plus the
  * response's description, headers and example, which @fastify/swagger moves
  * onto the response (the example onto its media type).
- * @see ../shared/SPEC.md §2
+ * @see ../docs/CONTRACT.md (The envelope)
  */
 import Type, { type Static, type TSchema } from 'typebox'
 import { MESSAGES } from '../lib/errors.js'

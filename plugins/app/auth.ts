@@ -8,7 +8,7 @@
  * One callback-style hook per route, not a chain of async ones: it runs on
  * every authenticated request, and each async hook costs a promise and its
  * microtask turns.
- * @see ../../docs/CONTRACT.md §4
+ * @see ../../docs/CONTRACT.md (Authentication)
  */
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'

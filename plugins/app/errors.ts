@@ -2,11 +2,15 @@
  * The one error boundary: every failure leaves as the failure envelope with
  * the contract's message. Library errors (Fastify's FST_ERR_*, fast-jwt's,
  * SQLite's) are logged, never shown.
- * @see ../shared/SPEC.md §2
+ * Fastify's refusals before routing (lib/framework-errors.ts) and a request
+ * without `Host` get the same envelope, `Cache-Control: no-store`, a log
+ * line, and count against RATE_LIMIT_MAX per IP.
+ * @see ../../docs/CONTRACT.md (The envelope)
  */
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { BEARER_CODES, MESSAGES, NotFoundError } from '../../lib/errors.js'
+import { onFrameworkError } from '../../lib/framework-errors.js'
 
 type Status = keyof typeof MESSAGES
 
@@ -25,18 +29,50 @@ export default fp(async function errors (fastify) {
     const status = statusOf(err)
     // Our own coded errors carry the contract's text; for the rest, the status decides.
     const message = err.code?.startsWith('AUTH_') ? err.message : MESSAGES[status]
-    if (status >= 500) {
+    // A 503 while shutting down is the plan working, not a failure.
+    if (status >= 500 && err.code !== 'SHUTTING_DOWN') {
       request.log.error({ err }, 'request failed')
     } else {
-      request.log.info({ code: err.code, status }, 'request rejected')
+      // Which field and which rule, never the value: the client may have sent a secret there.
+      const validation = err.validation?.map((v) => ({ path: `${err.validationContext!}${v.instancePath}`, keyword: v.keyword }))
+      request.log.info({ code: err.code, status, ...(validation === undefined ? {} : { validation }) }, 'request rejected')
     }
     if (err.code !== undefined && BEARER_CODES.has(err.code)) {
-      // RFC 6750 §3: no error code when the request carried no token at all.
+      // RFC 6750 §3: no error code when the request carried no token at all;
+      // invalid_request when the token may be fine but the body does not repeat it.
       reply.header('www-authenticate', err.code === 'AUTH_TOKEN_MISSING'
         ? WWW_AUTHENTICATE
-        : `${WWW_AUTHENTICATE}, error="invalid_token"`)
+        : `${WWW_AUTHENTICATE}, error="${err.code === 'AUTH_BODY_TOKEN' ? 'invalid_request' : 'invalid_token'}"`)
     }
     return reply.code(status).send({ success: false, message })
+  })
+
+  const { RATE_LIMIT_MAX, RATE_LIMIT_WINDOW_MS } = fastify.config
+  // One counter per IP for everything refused before a route runs.
+  const strays = RATE_LIMIT_MAX > 0 ? fastify.createRateLimit({ max: RATE_LIMIT_MAX, timeWindow: RATE_LIMIT_WINDOW_MS }) : undefined
+  async function refuse (code: string, status: 400 | 414, request: FastifyRequest, reply: FastifyReply) {
+    let answer: 400 | 414 | 429 = status
+    if (strays !== undefined) {
+      const limit = await strays(request)
+      if (!limit.isAllowed && limit.isExceeded) {
+        answer = 429
+        reply.header('retry-after', String(limit.ttlInSeconds))
+      }
+    }
+    request.log.info({ code, status: answer }, 'request rejected')
+    // A 414 keeps its status with the 400's message (there is no 414 message).
+    return reply.code(answer).header('cache-control', 'no-store')
+      .send({ success: false, message: MESSAGES[answer === 414 ? 400 : answer] })
+  }
+  onFrameworkError(fastify.server, function (err, request, reply) {
+    // The local rate-limit store never fails; the catch is for a store that could.
+    refuse(err.code, err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400, request, reply).catch(
+      /* c8 ignore next */ (e: Error) => reply.send(e))
+  })
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is 400 (Node's own is an empty body).
+  fastify.addHook('onRequest', function (request, reply, done) {
+    if (request.headers.host !== undefined || request.raw.httpVersion !== '1.1') return done()
+    refuse('HOST_MISSING', 400, request, reply).catch(/* c8 ignore next */ done)
   })
 
   fastify.setNotFoundHandler({

@@ -10,7 +10,7 @@
  * @see https://www.rfc-editor.org/rfc/rfc9112#section-9.6
  */
 import fp from 'fastify-plugin'
-import { ServiceUnavailableError } from '../../lib/errors.js'
+import { ShuttingDownError } from '../../lib/errors.js'
 
 export default fp(async function shutdown (fastify) {
   let closing = false
@@ -21,7 +21,7 @@ export default fp(async function shutdown (fastify) {
     if (!closing) return done()
     // /health keeps its own shape: a load balancer reads it to stop routing here.
     if (request.routeOptions.url === '/health') return reply.code(503).send({ status: 'unavailable' })
-    done(new ServiceUnavailableError())
+    done(new ShuttingDownError())
   })
   fastify.addHook('onSend', function (_request, reply, _payload, done) {
     if (closing) reply.header('connection', 'close')

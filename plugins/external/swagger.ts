@@ -21,9 +21,14 @@ export default fp(async function docs (fastify) {
         description: 'Session-backed JWTs that really end: login, sessions, and a logout that revokes for good.',
         version: '0.1.0'
       },
-      // An origin without a path (a path would be stripped from every route).
-      // The port is a variable so that Swagger UI can reach a server on another PORT.
+      // A relative `/` first: Swagger UI's "Try it out" then calls the origin
+      // that served /docs, whatever host name or scheme reached it (a fixed
+      // 127.0.0.1 is another origin, refused by CORS). Then an origin without
+      // a path for tools that need an absolute URL, its port a variable.
       servers: [{
+        url: '/',
+        description: 'The server that serves this document'
+      }, {
         url: 'http://{host}:{port}',
         description: 'A running auth-sessions (`npm start`)',
         variables: {

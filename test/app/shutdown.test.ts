@@ -37,9 +37,11 @@ t.test('close() finishes in-flight requests and does not wait on their keep-aliv
   t.ok(Date.now() - started < 3000)
 })
 
-t.test('a request that arrives while the server is closing gets the 503 envelope', async (t) => {
-  const config = testConfig()
-  const app = Fastify(serverOptions(config))
+t.test('a request that arrives while the server is closing gets the 503 envelope, logged at info', async (t) => {
+  const config = testConfig({ LOG_LEVEL: 'info' })
+  const lines: Array<{ level: number, msg: string, code?: string }> = []
+  const stream = new Writable({ write (chunk, _e, cb) { lines.push(...String(chunk).split('\n').filter(Boolean).map((l) => JSON.parse(l))); cb() } })
+  const app = Fastify({ ...serverOptions(config), logger: { ...(serverOptions(config).logger as object), stream } })
   await app.register(fp(root), { config })
   // Holds close() in its preClose phase, as a running purge can.
   let release!: () => void
@@ -60,4 +62,8 @@ t.test('a request that arrives while the server is closing gets the 503 envelope
   }
   release()
   await closed
+  const refused = lines.filter((l) => l.code === 'SHUTTING_DOWN')
+  t.equal(refused.length, 2, 'the two /api/v1 refusals are logged')
+  t.ok(refused.every((l) => l.level === 30 && l.msg === 'request rejected'), 'at info, without a stack')
+  t.notOk(lines.some((l) => l.level >= 50), 'no error line')
 })

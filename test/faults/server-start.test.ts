@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
-import { call, start, stop } from '../spawn.js'
-import { tempDir } from '../helper.js'
+import { call, start, stop, type Server } from '../spawn.js'
+import { tempDir, waitFor } from '../helper.js'
 
 const tmp = (t: Test) => {
   const dir = tempDir(t)
@@ -25,13 +25,42 @@ t.test('a bad environment: exit 1 and one line naming the variable, no secret', 
     /exited \(1\) before listening: Invalid configuration: JWT_SECRET must be at least 32 characters\n$/)
 })
 
-t.test('a port already taken: exit 1 with a logged error', async (t) => {
+t.test('a port already taken: exit 1 with one line', async (t) => {
   const holder = createServer()
   holder.listen(0, '127.0.0.1')
   await once(holder, 'listening')
   t.teardown(() => holder.close())
   const taken = String((holder.address() as { port: number }).port)
-  await t.rejects(start({ DATABASE_PATH: tmp(t), PORT: taken }, { timeoutMs: 20_000 }), /exited \(1\) before listening/)
+  await t.rejects(start({ DATABASE_PATH: tmp(t), PORT: taken }, { timeoutMs: 20_000 }),
+    /exited \(1\) before listening: Could not start: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+\n$/)
+})
+
+t.test('the start-up lines name the database and /docs; the last line says the database closed', async (t) => {
+  // The lines after "Server listening" may still be on their way.
+  const until = async (server: Server, test: (msg: string) => boolean) => {
+    await waitFor('a start-up line', () => server.lines().some((l) => test(JSON.parse(l).msg)), 5000, 50).catch(() => {})
+    return server.lines().some((l) => test(JSON.parse(l).msg))
+  }
+  const ended = async (server: Server) => {
+    await stop(server, 'SIGTERM')
+    if (!server.child.stdout!.closed) await once(server.child.stdout!, 'close')
+    return JSON.parse(server.lines().at(-1)!).msg
+  }
+  const path = tmp(t)
+  const server = await start({ DATABASE_PATH: path, JWT_SECRET: '' })
+  t.teardown(() => stop(server))
+  t.ok(await until(server, (m) => m === `database: ${path}`), 'the database in use')
+  t.ok(await until(server, (m) => m === `Swagger UI at ${server.url}/docs`), 'where /docs is')
+  t.equal(await ended(server), 'database closed, bye')
+
+  const memory = await start({ DATABASE_PATH: ':memory:', JWT_SECRET: '' })
+  t.teardown(() => stop(memory))
+  t.ok(await until(memory, (m) => m.startsWith('database: :memory:') && m.includes('the generated signing secret dies with it')))
+  await ended(memory)
+  const kept = await start({ DATABASE_PATH: ':memory:' })
+  t.teardown(() => stop(kept))
+  t.ok(await until(kept, (m) => m === 'database: :memory: — nothing survives this process'))
+  await ended(kept)
 })
 
 t.test('an uncaught error: graceful shutdown, exit 1, database closed', async (t) => {

@@ -10,7 +10,7 @@ import { Done, failures, respond } from '../../../../schemas/envelope.js'
 import { ref } from '../../../../schemas/ref.js'
 import { perIp } from '../../../../lib/limits.js'
 import { requestMeta } from '../../../../lib/request-meta.js'
-import { TokenInvalidError } from '../../../../lib/errors.js'
+import { BodyTokenError, TokenInvalidError } from '../../../../lib/errors.js'
 
 export const LOGGED_OUT = 'Sesión cerrada exitosamente'
 
@@ -18,7 +18,7 @@ export const LOGGED_OUT = 'Sesión cerrada exitosamente'
 function bodyRepeatsBearer (request: FastifyRequest) {
   const body: unknown = request.body
   const token = typeof body === 'object' && body !== null ? (body as { token?: unknown }).token : undefined
-  if (typeof token !== 'string' || token !== request.bearer) throw new TokenInvalidError()
+  if (typeof token !== 'string' || token !== request.bearer) throw new BodyTokenError()
 }
 
 const logout: FastifyPluginAsyncTypebox = async function (fastify) {
@@ -31,7 +31,7 @@ const logout: FastifyPluginAsyncTypebox = async function (fastify) {
       tags: ['auth'],
       operationId: 'logout',
       summary: 'End the session (or others, or all)',
-      description: 'Revokes the session of the Bearer token, which the body repeats. `scope`: `local` (default) this session, `others` every other session of the user, `global` all of them. The token is refused from then on, also after a restart.',
+      description: 'Revokes the session of the Bearer token. The body repeats that same token in `token` (in Swagger UI, paste it over the example after "Authorize"): missing or different is 401. `scope`: `local` (default) this session, `others` every other session of the user, `global` all of them. The token is refused from then on, also after a restart.',
       security: [{ bearerAuth: [] }],
       body: ref(LogoutBody),
       response: {
