@@ -62,5 +62,6 @@ export function decideRefresh (
   if (at >= deadlineOf(session.createdAt, session.refreshedAt, policy) * 1000) return 'refuse'
   if (presented === session.generation) return 'rotate'
   if (presented === session.generation - 1 && at - session.refreshedAt <= policy.graceSeconds * 1000) return 'replay'
-  return presented < session.generation ? 'reuse' : 'refuse'
+  // Any other token the store knows for this session is of an earlier generation: a leaked copy.
+  return 'reuse'
 }

@@ -49,6 +49,15 @@ t.test('refresh tokens of every wrong shape: 401, nothing ends', async (t) => {
   t.equal((await refresh(app, rt)).statusCode, 200, 'and its refresh token still works')
 })
 
+t.test('JSON bodies that are not an object: 401, as a missing token', async (t) => {
+  const app = await build(t, { RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0' })
+  for (const payload of ['null', '"x"', '123', 'true']) {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers: { 'content-type': 'application/json' }, payload })
+    t.equal(res.statusCode, 401, payload)
+    t.strictSame(res.json(), UNAUTHORIZED)
+  }
+})
+
 t.test('bodies that are not a refresh request: 400, 413, 415 as everywhere', async (t) => {
   const app = await build(t, { RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0', BODY_LIMIT_BYTES: '1024' })
   const { refreshToken } = await login(app)

@@ -75,6 +75,21 @@ t.test('rate-limited per user, whatever the address', async (t) => {
   t.strictSame(codes, [401, 401, 401, 429])
 })
 
+t.test('the caller\'s session revoked while its password change runs: 401, nothing changes', async (t) => {
+  // argon2 at its real cost: the logout commits while the change is still hashing.
+  const app = await build(t, NO_LIMITS, {}, { hashCost: HASH_OPTIONS })
+  const a = await login(app)
+  const other = await login(app, a.email)
+  const hash = sqlite(app).prepare('SELECT password_hash FROM users').pluck().get()
+  const changing = change(app, a.token, { currentPassword: PASSWORD, newPassword: NEW })
+  const out = await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${other.token}` }, payload: { token: other.token, scope: 'global' } })
+  t.equal(out.statusCode, 200)
+  const res = await changing
+  t.equal(res.statusCode, 401)
+  t.strictSame(res.json(), UNAUTHORIZED)
+  t.equal(sqlite(app).prepare('SELECT password_hash FROM users').pluck().get(), hash, 'the password is unchanged')
+})
+
 t.test('a wrong and a right current password take about the same time (argon2 runs for both)', async (t) => {
   const app = await build(t, NO_LIMITS, {}, { hashCost: HASH_OPTIONS })
   const a = await login(app)
