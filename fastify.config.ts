@@ -43,7 +43,12 @@ export const ConfigSchema = Type.Object({
     description: 'true, false, a hop count or a comma-separated list of addresses'
   }),
   REQUEST_TIMEOUT_MS: Int(0, 3_600_000, 30_000, 'an integer from 0 to 3600000'),
-  HEADERS_TIMEOUT_MS: Int(0, 3_600_000, 10_000, 'an integer from 0 to 3600000')
+  HEADERS_TIMEOUT_MS: Int(0, 3_600_000, 10_000, 'an integer from 0 to 3600000'),
+  // Unset: SQLite at DATABASE_PATH. Set: PostgreSQL (SPEC §7).
+  DATABASE_URL: Type.Optional(Type.String({
+    pattern: '^postgres(ql)?://[^\\s]+$',
+    description: 'a postgres:// or postgresql:// URL'
+  }))
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
@@ -52,8 +57,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-/** Variables whose value must never be echoed back, not even in an error. */
-const SECRET = new Set(['JWT_SECRET'])
+/** Variables whose value must never be echoed back, not even in an error (a URL may carry a password). */
+const SECRET = new Set(['JWT_SECRET', 'DATABASE_URL'])
 
 /**
  * The JSON Schema validator Fastify validates every request with, already
