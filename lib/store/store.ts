@@ -76,10 +76,10 @@ export interface Store {
   /** An audit row on its own (a failed login). */
   audit (event: AuditEvent): Promise<void>
   /**
-   * One step of a sweep of `table`: looks at up to `limit` rows after
-   * `after` (null: from the start) and deletes those no longer live: a
-   * session or a revocation is kept until its token could no longer be
-   * accepted anyway.
+   * One step of a sweep of `table`, from `after` (null: from the start):
+   * deletes at most `limit` rows no longer live (a session or a revocation
+   * is kept until its token could no longer be accepted anyway). How a
+   * step walks the table, and so what its cursor holds, is the store's own.
    */
   purge (table: PurgeTable, limit: number, after: PurgeCursor | null): Promise<PurgeStep>
 
