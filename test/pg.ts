@@ -11,6 +11,8 @@
 import type { Test } from 'tap'
 import t from 'tap'
 import pg from 'pg'
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { once } from 'node:events'
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres'
 export const REQUIRED = (process.env.AUTH_SESSIONS_REQUIRE ?? '').split(',').map((s) => s.trim()).includes('postgres')
@@ -108,4 +110,48 @@ export async function terminateConnections (url: string): Promise<number> {
   } finally {
     await client.end()
   }
+}
+
+export interface Proxy {
+  /** `url` through the proxy. */
+  url: string
+  /** The database gone: every connection cut, new ones refused. */
+  down: () => Promise<void>
+  /** The database back, on the same port. */
+  up: () => Promise<void>
+}
+
+/**
+ * A TCP relay in front of the server: a database that goes away and comes
+ * back, for one test's connections only (a restart of the shared server
+ * would break the other files running in parallel).
+ */
+export async function proxy (tt: Test, url: string): Promise<Proxy> {
+  const target = new URL(url)
+  const sockets = new Set<Socket>()
+  let server: Server | undefined
+  let port = 0
+  const up = async () => {
+    server = createServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname)
+      for (const s of [client, upstream]) {
+        sockets.add(s)
+        s.on('error', () => {}).on('close', () => { sockets.delete(s); client.destroy(); upstream.destroy() })
+      }
+      client.pipe(upstream).pipe(client)
+    })
+    server.listen(port, '127.0.0.1')
+    await once(server, 'listening')
+    port = (server.address() as AddressInfo).port
+  }
+  const down = async () => {
+    const closed = new Promise((resolve) => server!.close(resolve))
+    for (const s of sockets) s.destroy()
+    await closed
+  }
+  await up()
+  tt.teardown(() => down())
+  const u = new URL(url)
+  u.port = String(port)
+  return { url: u.toString(), down, up }
 }

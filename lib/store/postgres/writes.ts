@@ -116,7 +116,7 @@ export const OPEN_CHUNK = 5000
  * waited for, and a batch runs only while no other instance's batch does
  * (a transaction-level advisory lock, tried, never waited on).
  */
-const PURGE_LOCK = 0x70757267 // "purg"
+export const PURGE_LOCK = 0x70757267 // "purg"
 const purgeSql = (table: string) => `WITH lock AS (SELECT pg_try_advisory_xact_lock(${PURGE_LOCK}) AS held),
   gone AS (
     DELETE FROM ${table} WHERE expires_at <= $1 AND ctid = ANY (ARRAY(
