@@ -23,7 +23,16 @@ try {
 // uncaught stack trace instead of the one line above.
 const { default: app } = await import('./app.js')
 const server = Fastify(serverOptions(config))
-await server.register(app, { config })
+try {
+  await server.register(app, { config })
+} catch (err) {
+  // A store that cannot be opened (DATABASE_URL unreachable, a schema newer
+  // than the code, a SQLite file that cannot be created): one line, like a
+  // bad variable, not a stack trace. The stores name what failed and never
+  // a password (lib/store/postgres/index.ts).
+  process.stderr.write(`Could not start: ${(err as Error).message.replace(/\s+/g, ' ')}\n`)
+  process.exit(1)
+}
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (err !== undefined) server.log.error({ err }, 'shutting down after an error')

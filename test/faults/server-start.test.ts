@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import Database from 'better-sqlite3'
 import { call, start, stop } from '../spawn.js'
@@ -23,6 +24,13 @@ t.test('a bad environment: exit 1 and one line naming the variable, no secret', 
     /exited \(1\) before listening: Invalid configuration: PORT must be an integer from 0 to 65535 \(got "abc"\)\n$/)
   await t.rejects(start({ DATABASE_PATH: tmp(t), JWT_SECRET: 'short-secret' }, { timeoutMs: 20_000 }),
     /exited \(1\) before listening: Invalid configuration: JWT_SECRET must be at least 32 characters\n$/)
+})
+
+t.test('a store that cannot be opened: exit 1 and one line, not a stack trace', async (t) => {
+  const file = join(tempDir(t), 'a-file')
+  writeFileSync(file, '')
+  await t.rejects(start({ DATABASE_PATH: join(file, 'auth.db') }, { timeoutMs: 20_000 }),
+    /exited \(1\) before listening: Could not start: EEXIST: file already exists, mkdir '[^\n]*a-file'\n$/)
 })
 
 t.test('a port already taken: exit 1 with a logged error', async (t) => {
