@@ -13,32 +13,10 @@ import t from 'tap'
 import pg from 'pg'
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { once } from 'node:events'
+import { REQUIRED, SKIPPED, TEST_DATABASE_URL, reachable, withDatabase } from './pg-env.js'
+import { storeEnv } from './helper.js'
 
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres'
-export const REQUIRED = (process.env.AUTH_SESSIONS_REQUIRE ?? '').split(',').map((s) => s.trim()).includes('postgres')
-export const SKIPPED = `PostgreSQL suites skipped: no server at ${TEST_DATABASE_URL} (start one, or set TEST_DATABASE_URL to a postgres:// URL whose role may create databases)`
-
-/** The server's URL with another database (or query) in it. */
-export function withDatabase (url: string, database: string, search = ''): string {
-  const u = new URL(url)
-  u.pathname = `/${database}`
-  u.search = search
-  return u.toString()
-}
-
-/** Resolves with whether the server answers, within a second or two. */
-export async function reachable (url = TEST_DATABASE_URL): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1500 })
-  try {
-    await client.connect()
-    await client.query('SELECT 1')
-    return true
-  } catch {
-    return false
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
+export { REQUIRED, SKIPPED, TEST_DATABASE_URL, reachable, withDatabase } from './pg-env.js'
 
 let available: Promise<boolean> | undefined
 let database: Promise<string> | undefined
@@ -55,6 +33,18 @@ export async function postgresOrSkip (): Promise<boolean> {
   if (REQUIRED) throw new Error(`AUTH_SESSIONS_REQUIRE names postgres, but ${SKIPPED.replace('PostgreSQL suites skipped: ', '')}`)
   t.plan(0, 'PostgreSQL is not available (see the line from test/pg-check.ts)')
   return false
+}
+
+/**
+ * Makes every `build()` of this file run on PostgreSQL, each app on a
+ * schema of its own; false (the file skipped) when there is no server.
+ * A route test file runs on PostgreSQL by importing itself after this
+ * (test/postgres/).
+ */
+export async function runOnPostgres (): Promise<boolean> {
+  if (!await postgresOrSkip()) return false
+  storeEnv.get = async () => ({ DATABASE_URL: await freshUrl() })
+  return true
 }
 
 /** One query on the server's maintenance connection. */
