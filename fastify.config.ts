@@ -42,6 +42,10 @@ export const ConfigSchema = Type.Object({
     pattern: '^(true|false|[0-9]{1,3}|[0-9A-Fa-f.:/]+(,[ ]*[0-9A-Fa-f.:/]+)*)$',
     description: 'true, false, a hop count or a comma-separated list of addresses'
   }),
+  SESSION_IDLE_SECONDS: Int(1, 31_536_000, 604_800, 'an integer from 1 to 31536000'),
+  SESSION_MAX_SECONDS: Int(1, 315_360_000, 2_592_000, 'an integer from 1 to 315360000'),
+  REFRESH_REUSE_GRACE_SECONDS: Int(0, 60, 30, 'an integer from 0 to 60'),
+  AUDIT_RETENTION_DAYS: Int(0, 36_500, 365, 'an integer from 0 to 36500 (0 keeps audit rows forever)'),
   REQUEST_TIMEOUT_MS: Int(0, 3_600_000, 30_000, 'an integer from 0 to 3600000'),
   HEADERS_TIMEOUT_MS: Int(0, 3_600_000, 10_000, 'an integer from 0 to 3600000'),
   // Unset: SQLite at DATABASE_PATH. Set: PostgreSQL (SPEC §7).

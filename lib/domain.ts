@@ -6,7 +6,8 @@
  */
 import type { RequestMeta } from './request-meta.js'
 
-export type EventType = 'register' | 'login' | 'login_failed' | 'logout' | 'session_revoked'
+export type EventType = 'register' | 'login' | 'login_failed' | 'logout' | 'session_revoked' |
+  'password_changed' | 'token_refreshed' | 'refresh_token_reused'
 
 /** One security event: a row of the audit trail and an info log line (docs/CONTRACT.md §5). */
 export interface AuditEvent {
@@ -54,8 +55,23 @@ export interface SessionRow extends SessionRef {
   userAgent: string | null
 }
 
-/** A session row to open: id, user id, jti, created at (ms), expires at (s). A tuple: a seed sends a million. */
-export type SessionInsert = [id: string, userId: string, jti: string, createdAt: number, expiresAt: number]
+/**
+ * A session to open. A tuple: a seed sends a million.
+ * - createdAt: ms; deadline: the session's end as it stands (s);
+ * - iat/exp: its first access token's (s);
+ * - refreshHash: the SHA-256 of its first refresh token (the token itself is never stored);
+ * - refreshUntil: when the session's refresh tokens are worth keeping no longer, its maximum age (s).
+ */
+export type SessionInsert = [id: string, userId: string, jti: string, createdAt: number, deadline: number, iat: number, exp: number, refreshHash: Buffer, refreshUntil: number]
+
+/** The claims of a session's current access token, from which it is signed again, byte for byte. */
+export interface AccessClaims {
+  sub: string
+  sid: string
+  jti: string
+  iat: number
+  exp: number
+}
 
 /** A revoked access token, kept until it would have expired anyway. */
 export interface RevocationRecord {
@@ -89,4 +105,28 @@ export function loginEvent (userId: string, sessionId: string, jti: string, meta
 /** An event of the request `meta` made, about no session. */
 export function accountEvent (type: EventType, outcome: AuditEvent['outcome'], userId: string | null, meta: RequestMeta, at: number): AuditEvent {
   return { type, outcome, userId, sessionId: null, jti: null, ip: meta.ip, userAgent: meta.userAgent, at }
+}
+
+/** What a refresh needs of the session it refreshes; computed before the store decides. */
+export interface RefreshRequest {
+  /** SHA-256 of the presented refresh token. */
+  hash: Buffer
+  /** SHA-256 of its successor (the refresh token a rotation from it issues). */
+  successorHash: Buffer
+  /** The new access token's jti, used only if the store rotates. */
+  jti: string
+  at: number
+  meta: RequestMeta
+}
+
+/** What the store decided, inside its transaction (lib/refresh.ts says how). */
+export type RefreshOutcome =
+  | { outcome: 'rotated', claims: AccessClaims, deadline: number, events: AuditEvent[], revoked: RevocationRecord[] }
+  | { outcome: 'replayed', claims: AccessClaims, deadline: number }
+  | { outcome: 'reused', events: AuditEvent[], revoked: RevocationRecord[] }
+  | { outcome: 'refused' }
+
+export interface PasswordChange extends Revocations {
+  /** 'gone' when the caller's own session ended meanwhile: nothing changed. */
+  outcome: 'changed' | 'gone'
 }

@@ -27,6 +27,8 @@ export const TokenInvalidError = createError('AUTH_TOKEN_INVALID', MESSAGES[401]
 /** A correctly signed token whose `exp` has passed (the seed's 403). */
 export const TokenExpiredError = createError('AUTH_TOKEN_EXPIRED', MESSAGES[403], 403)
 export const InvalidCredentialsError = createError('AUTH_INVALID_CREDENTIALS', 'Credenciales inválidas', 401)
+/** A refresh refused, whatever the reason: the 401 message, and no `WWW-Authenticate` (no Bearer token is involved). */
+export const RefreshRefusedError = createError('AUTH_REFRESH_REFUSED', MESSAGES[401], 401)
 export const EmailTakenError = createError('AUTH_EMAIL_TAKEN', MESSAGES[409], 409)
 export const NotFoundError = createError('NOT_FOUND', MESSAGES[404], 404)
 export const BadRequestError = createError('BAD_REQUEST', MESSAGES[400], 400)

@@ -40,13 +40,26 @@ export const UserView = Type.Object({
   createdAt: Timestamp
 }, { $id: 'User', additionalProperties: false })
 
+const REFRESH_EXAMPLE = 'Jz9rT3b1q0Yb3r9X2mJ4kLw8Zt1sVAx2c8Lr0pQ7aNf'
+
 export const LoginData = Type.Object({
   token: Type.String({ description: 'The JWT to send as `Authorization: Bearer <token>`.' }),
   tokenType: Type.Literal('Bearer'),
-  expiresIn: Type.Integer({ description: 'Seconds until the token and its session expire.', examples: [3600] }),
+  expiresIn: Type.Integer({ description: 'Seconds until the access token expires (never after the session\'s deadline).', examples: [3600] }),
   expiresAt: Timestamp,
-  sessionId: SessionId
+  sessionId: SessionId,
+  refreshToken: Type.String({ description: 'Send it once to `POST /refresh` for a new pair; keep it secret.', examples: [REFRESH_EXAMPLE] }),
+  refreshExpiresAt: { ...Timestamp, description: 'The session\'s deadline as it stands: the refresh token works until then.' }
 }, { $id: 'AccessToken', additionalProperties: false })
+
+export const RefreshBody = Type.Object({
+  refreshToken: Type.String({ description: 'The refresh token of the last login or refresh.', examples: [REFRESH_EXAMPLE] })
+}, { $id: 'RefreshRequest', additionalProperties: false })
+
+export const PasswordBody = Type.Object({
+  currentPassword: Type.String({ minLength: 1, maxLength: 128, examples: ['correct horse battery'] }),
+  newPassword: Password
+}, { $id: 'PasswordChangeRequest', additionalProperties: false })
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()])
 
@@ -68,7 +81,8 @@ export const SessionListItem = Type.Object({
 export const EventView = Type.Object({
   type: Type.Union([
     Type.Literal('register'), Type.Literal('login'), Type.Literal('login_failed'),
-    Type.Literal('logout'), Type.Literal('session_revoked')
+    Type.Literal('logout'), Type.Literal('session_revoked'), Type.Literal('password_changed'),
+    Type.Literal('token_refreshed'), Type.Literal('refresh_token_reused')
   ]),
   at: Timestamp,
   sessionId: Nullable(Type.String()),
@@ -82,4 +96,4 @@ export const MeData = Type.Object({
 }, { $id: 'Me', additionalProperties: false })
 
 /** Every model, for `fastify.addSchema`. */
-export const authSchemas = [Credentials, LogoutBody, UserView, LoginData, SessionView, SessionListItem, EventView, MeData]
+export const authSchemas = [Credentials, LogoutBody, RefreshBody, PasswordBody, UserView, LoginData, SessionView, SessionListItem, EventView, MeData]

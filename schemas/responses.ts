@@ -12,6 +12,8 @@ export const RegisterResponse = Success('RegisterResponse', 'Usuario registrado 
 
 export const LoginResponse = Success('LoginResponse', 'Inicio de sesión exitoso', ref(LoginData))
 
+export const RefreshResponse = Success('RefreshResponse', 'Token renovado exitosamente', ref(LoginData))
+
 export const MeResponse = Success('MeResponse', 'Sesión activa', ref(MeData))
 
 export const SessionsResponse = Success('SessionsResponse', 'Sesiones activas',
@@ -26,6 +28,6 @@ export const HealthUnavailable = Type.Object({ status: Type.Literal('unavailable
 
 /** Every shared schema, in the order the document lists them. */
 export const sharedSchemas = [
-  Failure, Done, RegisterResponse, LoginResponse, MeResponse, SessionsResponse, EventsResponse,
+  Failure, Done, RegisterResponse, LoginResponse, RefreshResponse, MeResponse, SessionsResponse, EventsResponse,
   ...authSchemas, HealthOk, HealthUnavailable
 ]

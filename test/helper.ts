@@ -17,6 +17,7 @@ import type { PostgresStore } from '../lib/store/postgres/index.js'
 import type { SessionRef } from '../lib/domain.js'
 
 import { claimsOf, SECRET } from './jwt.js'
+import { clock } from '../lib/time.js'
 
 export { SECRET }
 
@@ -102,6 +103,7 @@ export interface Login {
   email: string
   /** The session as the store's writes name it. */
   ref: SessionRef
+  refreshToken: string
 }
 
 let counter = 0
@@ -119,7 +121,7 @@ export async function login (fastify: FastifyInstance, email?: string, headers: 
   const data = res.json().data
   const me = await fastify.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${data.token}` } })
   const userId: string = me.json().data.user.id
-  return { token: data.token, sessionId: data.sessionId, userId, email, ref: { id: data.sessionId, userId, jti: claimsOf(data.token).jti } }
+  return { token: data.token, sessionId: data.sessionId, userId, email, ref: { id: data.sessionId, userId, jti: claimsOf(data.token).jti }, refreshToken: data.refreshToken }
 }
 
 export function logout (fastify: FastifyInstance, token: string, body: unknown = { token }, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
@@ -129,6 +131,10 @@ export function logout (fastify: FastifyInstance, token: string, body: unknown =
     headers: { authorization: `Bearer ${token}`, ...headers },
     payload: body as Record<string, unknown>
   })
+}
+
+export function refresh (fastify: FastifyInstance, refreshToken: unknown, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  return fastify.inject({ method: 'POST', url: '/api/v1/auth/refresh', headers, payload: { refreshToken } })
 }
 
 export function me (fastify: FastifyInstance, token: string): Promise<LightMyRequestResponse> {
@@ -157,4 +163,13 @@ export async function waitFor (what: string, done: () => boolean, timeoutMs = 10
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
+}
+
+let offset = 0
+
+/** Moves the service's clock (lib/time.ts) `ms` ahead, for the rest of the test; back to the real time after it. */
+export function advance (t: Test, ms: number): void {
+  if (offset === 0) t.teardown(() => { offset = 0 })
+  offset += ms
+  clock.now = () => Date.now() + offset
 }

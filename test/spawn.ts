@@ -131,11 +131,11 @@ export async function registerUser (base: string, email: string): Promise<void> 
   if (r.status !== 201) throw new Error(`register ${r.status} ${JSON.stringify(r.body)}`)
 }
 
-export interface Session { token: string, sessionId: string, jti: string }
+export interface Session { token: string, sessionId: string, jti: string, refreshToken: string }
 
 export async function loginUser (base: string, email: string): Promise<Session> {
   const r = await call(base, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } })
   if (r.status !== 200) throw new Error(`login ${r.status} ${JSON.stringify(r.body)}`)
   const token: string = r.body.data.token
-  return { token, sessionId: r.body.data.sessionId, jti: claimsOf(token).jti }
+  return { token, sessionId: r.body.data.sessionId, jti: claimsOf(token).jti, refreshToken: r.body.data.refreshToken }
 }

@@ -11,14 +11,16 @@
  * - The hot read, `session`, takes a callback: a synchronous store (SQLite)
  *   calls it at once, so the authenticated read path costs no promise; an
  *   asynchronous one calls it later.
- * Every store is made with the clock tolerance (`toleranceSeconds`): a row
- * is live while its expiry plus the tolerance is in the future.
+ * Every store is made with StoreTimes: a row is live while its expiry plus
+ * the clock tolerance is in the future.
  * Implementations: lib/store/sqlite/. The shared contract suite in
  * test/lib/store/contract.ts is what makes them agree.
  */
 import type { RequestMeta } from '../request-meta.js'
+import type { SessionPolicy } from '../refresh.js'
 import type {
-  AuditEvent, EventRecord, LogoutScope, RevocationRecord, Revoked, RevokedById, SessionInsert, SessionRef, SessionRow, UserRecord
+  AuditEvent, EventRecord, LogoutScope, PasswordChange, RefreshOutcome, RefreshRequest, RevocationRecord, Revoked, RevokedById,
+  SessionInsert, SessionRef, SessionRow, UserRecord
 } from '../domain.js'
 
 export type SessionCallback = (err: Error | null, session: SessionRow | undefined) => void
@@ -33,7 +35,14 @@ export interface PurgeStep {
 }
 
 /** What the purge sweeps. */
-export type PurgeTable = 'sessions' | 'revocations'
+export type PurgeTable = 'sessions' | 'revocations' | 'refreshTokens' | 'audit'
+
+/** How a store is made to see time: the clock tolerance, the audit retention. */
+export interface StoreTimes {
+  toleranceSeconds: number
+  /** Audit rows older than this many days are purged; 0 keeps them. */
+  auditRetentionDays: number
+}
 
 export interface Store {
   /** Names the store in logs, without any secret ("SQLite ./data/auth.db"). */
@@ -71,15 +80,25 @@ export interface Store {
   logout (current: SessionRef, scope: LogoutScope, meta: RequestMeta): Promise<Revoked>
   /** Ends the live session `id` of `current`'s user, while `current` itself is live. */
   revokeById (current: SessionRef, id: string, meta: RequestMeta): Promise<RevokedById>
+  /**
+   * A refresh, decided inside the transaction by lib/refresh.ts's
+   * `decideRefresh`: rotated (the session's access token replaced by
+   * `request.jti`'s, the old one recorded as revoked, the successor's hash
+   * kept), replayed (nothing changes), reused (the session ended) or refused.
+   */
+  refresh (request: RefreshRequest, policy: SessionPolicy): Promise<RefreshOutcome>
+  /** The user's new password hash; every other session of the user ended; while `current` is live. */
+  changePassword (current: SessionRef, hash: string, meta: RequestMeta): Promise<PasswordChange>
   /** The user and its `register` audit row; false, and nothing written, when the e-mail is taken. */
   register (user: UserRecord, event: AuditEvent): Promise<boolean>
   /** An audit row on its own (a failed login). */
   audit (event: AuditEvent): Promise<void>
   /**
    * One step of a sweep of `table`, from `after` (null: from the start):
-   * deletes at most `limit` rows no longer live (a session or a revocation
-   * is kept until its token could no longer be accepted anyway). How a
-   * step walks the table, and so what its cursor holds, is the store's own.
+   * deletes at most `limit` rows no longer needed: a session past its
+   * deadline, a revocation or a refresh token hash once its token could no
+   * longer be accepted anyway, an audit row past the retention. How a step
+   * walks the table, and so what its cursor holds, is the store's own.
    */
   purge (table: PurgeTable, limit: number, after: PurgeCursor | null): Promise<PurgeStep>
 

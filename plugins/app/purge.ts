@@ -38,7 +38,7 @@ export default fp(async function purge (fastify) {
   async function purgeAll (): Promise<number> {
     let total = 0
     let size = MIN_BATCH
-    for (const table of ['sessions', 'revocations'] satisfies PurgeTable[]) {
+    for (const table of ['sessions', 'revocations', 'refreshTokens', 'audit'] satisfies PurgeTable[]) {
       let after: PurgeCursor | null = null
       do {
         const started = performance.now()

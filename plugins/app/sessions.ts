@@ -17,7 +17,9 @@ import type { FastifyBaseLogger } from 'fastify'
 import { randomId } from '../../lib/ids.js'
 import { iso } from '../../lib/time.js'
 import type { RequestMeta } from '../../lib/request-meta.js'
-import { loginEvent, type LogoutScope, type SessionInsert, type SessionRef, type SessionRow } from '../../lib/domain.js'
+import { loginEvent, type AccessClaims, type LogoutScope, type SessionInsert, type SessionRef, type SessionRow } from '../../lib/domain.js'
+import { deadlineOf, hashOf, newRefreshToken, refreshKey, successorOf, type SessionPolicy } from '../../lib/refresh.js'
+import { nowMs } from '../../lib/time.js'
 import type { SessionCallback } from '../../lib/store/store.js'
 import type { Claims } from './tokens.js'
 
@@ -32,11 +34,14 @@ export interface SessionView {
   current: boolean
 }
 
+/** What a client gets for a login or a refresh. */
 export interface OpenedSession {
   token: string
   sessionId: string
   expiresAt: string
   expiresIn: number
+  refreshToken: string
+  refreshExpiresAt: string
 }
 
 export interface SessionService {
@@ -61,6 +66,12 @@ export interface SessionService {
   /** Revokes one of the owner's sessions by id: 'revoked', 'not_found', or 'gone' when the caller's own session was revoked meanwhile. */
   revokeById (current: SessionRef, id: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<'revoked' | 'not_found' | 'gone'>
   list (current: SessionRow): Promise<SessionView[]>
+  /**
+   * A new pair for a refresh token (a retry within the grace: the same pair
+   * again); undefined for every refusal, a reuse included (which ends the
+   * session).
+   */
+  refresh (refreshToken: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<OpenedSession | undefined>
 }
 
 declare module 'fastify' {
@@ -73,15 +84,34 @@ declare module 'fastify' {
 const refOf = (s: SessionRef): SessionRef => ({ id: s.id, jti: s.jti, userId: s.userId })
 
 export default fp(async function sessions (fastify) {
-  const { store, audit, tokens } = fastify
+  const { store, audit, tokens, config } = fastify
+  const policy: SessionPolicy = {
+    ttlSeconds: config.TOKEN_TTL_SECONDS,
+    idleSeconds: config.SESSION_IDLE_SECONDS,
+    maxSeconds: config.SESSION_MAX_SECONDS,
+    graceSeconds: config.REFRESH_REUSE_GRACE_SECONDS
+  }
+  const key = refreshKey(fastify.jwtSecret)
 
-  /** Issues a token for a new session: the row to write and what the client gets. */
+  /** What the client gets: the access token of these claims, the refresh token, the deadline. */
+  const opened = (claims: AccessClaims, token: string, refreshToken: string, deadline: number): OpenedSession => ({
+    token,
+    sessionId: claims.sid,
+    expiresAt: iso(claims.exp * 1000),
+    expiresIn: claims.exp - claims.iat,
+    refreshToken,
+    refreshExpiresAt: iso(deadline * 1000)
+  })
+
+  /** Issues the tokens of a new session: the row to write and what the client gets. */
   function issue (userId: string, at: number): { row: SessionInsert, opened: OpenedSession } {
     const sessionId = randomId()
-    const issued = tokens.issue(userId, sessionId)
+    const deadline = deadlineOf(at, at, policy)
+    const issued = tokens.issue(userId, sessionId, deadline)
+    const refreshToken = newRefreshToken()
     return {
-      row: [sessionId, userId, issued.jti, at, issued.exp],
-      opened: { token: issued.token, sessionId, expiresAt: iso(issued.exp * 1000), expiresIn: issued.exp - issued.iat }
+      row: [sessionId, userId, issued.jti, at, deadline, issued.iat, issued.exp, hashOf(refreshToken), Math.floor(at / 1000) + policy.maxSeconds],
+      opened: opened(issued, issued.token, refreshToken, deadline)
     }
   }
 
@@ -93,7 +123,7 @@ export default fp(async function sessions (fastify) {
 
   const service: SessionService = {
     async open (userId, meta, log) {
-      const at = Date.now()
+      const at = nowMs()
       const { row, opened } = issue(userId, at)
       await store.openSessions([row], meta, at)
       audit.log(log, [loginEvent(userId, row[0], row[2], meta, at)])
@@ -101,7 +131,7 @@ export default fp(async function sessions (fastify) {
     },
 
     async openMany (userId, count, meta, each) {
-      const at = Date.now()
+      const at = nowMs()
       const issued = Array.from({ length: count }, () => issue(userId, at))
       await store.openSessions(issued.map((i) => i.row), meta, at)
       for (const { row, opened } of issued) each(opened, { id: row[0], userId, jti: row[2] })
@@ -127,6 +157,23 @@ export default fp(async function sessions (fastify) {
       return outcome
     },
 
+    async refresh (refreshToken, meta, log) {
+      const successor = successorOf(key, refreshToken)
+      const decided = await store.refresh({ hash: hashOf(refreshToken), successorHash: hashOf(successor), jti: randomId(), at: nowMs(), meta }, policy)
+      switch (decided.outcome) {
+        case 'refused':
+          return undefined
+        case 'reused':
+          log.warn({ sessionId: decided.events[0]?.sessionId }, 'refresh token reused: the session is ended')
+          audit.log(log, decided.events)
+          return undefined
+        case 'rotated':
+          audit.log(log, decided.events)
+      }
+      // Rotated or replayed: the same claims always give the same token.
+      return opened(decided.claims, tokens.sign(decided.claims), successor, decided.deadline)
+    },
+
     async list (current) {
       return (await store.liveSessions(current.userId)).map((s) => ({
         id: s.id,
@@ -139,4 +186,4 @@ export default fp(async function sessions (fastify) {
     }
   }
   fastify.decorate('sessions', service)
-}, { name: 'sessions', dependencies: ['store', 'audit', 'tokens'] })
+}, { name: 'sessions', dependencies: ['config', 'secret', 'store', 'audit', 'tokens'] })

@@ -17,13 +17,13 @@ declare module 'fastify' {
 
 export default fp(async function store (fastify) {
   const { config } = fastify
-  const toleranceSeconds = config.CLOCK_TOLERANCE_SECONDS
+  const times = { toleranceSeconds: config.CLOCK_TOLERANCE_SECONDS, auditRetentionDays: config.AUDIT_RETENTION_DAYS }
   const url = config.DATABASE_URL
   const store: Store = url === undefined
-    ? await createSqliteStore({ path: config.DATABASE_PATH, toleranceSeconds, log: fastify.log })
+    ? await createSqliteStore({ path: config.DATABASE_PATH, ...times, log: fastify.log })
     /* c8 ignore next 2 -- run by every PostgreSQL suite (test/pg.ts); ignored so that a machine without PostgreSQL, which skips them, keeps 100 % */
     : await (await import('../../lib/store/postgres/index.js'))
-      .createPostgresStore({ url, toleranceSeconds, log: fastify.log })
+      .createPostgresStore({ url, ...times, log: fastify.log })
   fastify.decorate('store', store)
   fastify.addHook('onClose', () => store.close())
 }, { name: 'store', dependencies: ['config'] })

@@ -33,7 +33,10 @@ export interface IssuedToken extends Claims {
 }
 
 export interface TokenService {
-  issue (userId: string, sessionId: string): IssuedToken
+  /** A new token (a new `jti`) for the session, expiring after its time to live and never after `deadline`. */
+  issue (userId: string, sessionId: string, deadline: number): IssuedToken
+  /** The token of these exact claims: the same claims give the same token, byte for byte (HS256 is deterministic). */
+  sign (claims: Claims): string
   /** `remember: false` for a token about to be revoked: it would only take a place in the cache. */
   verify (token: string, remember?: boolean): Claims
   /** The token of an `Authorization: Bearer <token>` header, or a 401 error. */
@@ -93,10 +96,13 @@ export function createTokenService (opts: {
   if (opts.audience !== undefined) extra.aud = opts.audience
   const header = opts.sign({ probe: true }).split('.')[0]! + '.'
 
-  function issue (sub: string, sid: string): IssuedToken {
+  // The claims in one fixed order, then iss/aud: the same claims always sign to the same text.
+  const sign = (c: Claims): string => opts.sign({ sub: c.sub, sid: c.sid, jti: c.jti, iat: c.iat, exp: c.exp, ...extra })
+
+  function issue (sub: string, sid: string, deadline: number): IssuedToken {
     const iat = nowSeconds()
-    const claims = { sub, sid, jti: randomId(), iat, exp: iat + opts.ttlSeconds }
-    return { ...claims, token: opts.sign({ ...claims, ...extra }) }
+    const claims = { sub, sid, jti: randomId(), iat, exp: Math.min(iat + opts.ttlSeconds, deadline) }
+    return { ...claims, token: sign(claims) }
   }
 
   function verify (token: string, remember = true): Claims {
@@ -138,7 +144,7 @@ export function createTokenService (opts: {
     return match[1]!
   }
 
-  return { issue, verify, bearer }
+  return { issue, sign, verify, bearer }
 }
 
 export default fp(async function tokens (fastify) {

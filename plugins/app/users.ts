@@ -10,9 +10,9 @@ import argon2 from 'argon2'
 import type { FastifyBaseLogger } from 'fastify'
 import { EmailTakenError, InvalidCredentialsError } from '../../lib/errors.js'
 import { userId } from '../../lib/ids.js'
-import { iso } from '../../lib/time.js'
+import { iso, nowMs } from '../../lib/time.js'
 import type { RequestMeta } from '../../lib/request-meta.js'
-import { accountEvent } from '../../lib/domain.js'
+import { accountEvent, type SessionRow } from '../../lib/domain.js'
 
 export const HASH_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
 
@@ -41,6 +41,13 @@ export interface UserService {
   register (email: string, password: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<User>
   /** The user whose password this is, or InvalidCredentialsError after a `login_failed` event. */
   authenticate (email: string, password: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<User>
+  /**
+   * Checks the current password (argon2 runs whether it is right or wrong),
+   * then stores the new hash and ends every other session of the user, in
+   * one transaction. InvalidCredentialsError when the password is wrong
+   * (nothing changes); 'gone' when the caller's session ended meanwhile.
+   */
+  changePassword (current: SessionRow, password: string, newPassword: string, meta: RequestMeta, log: FastifyBaseLogger): Promise<'changed' | 'gone'>
 }
 
 declare module 'fastify' {
@@ -60,7 +67,7 @@ export default fp<{ hashCost?: HashCost | undefined }>(async function users (fas
       const email = normalizeEmail(rawEmail)
       const hash = await argon2.hash(password, hashOptions)
       const id = userId()
-      const createdAt = Date.now()
+      const createdAt = nowMs()
       const e = accountEvent('register', 'success', id, meta, createdAt)
       const created = await store.register({ id, email, hash, createdAt }, e)
       if (!created) throw new EmailTakenError()
@@ -72,10 +79,19 @@ export default fp<{ hashCost?: HashCost | undefined }>(async function users (fas
       const row = await store.userByEmail(normalizeEmail(rawEmail))
       const ok = await argon2.verify(row?.hash ?? DUMMY_HASH, password)
       if (row !== undefined && ok) return { id: row.id, email: row.email, createdAt: iso(row.createdAt) }
-      const e = accountEvent('login_failed', 'failure', row?.id ?? null, meta, Date.now())
+      const e = accountEvent('login_failed', 'failure', row?.id ?? null, meta, nowMs())
       await store.audit(e)
       audit.log(log, [e])
       throw new InvalidCredentialsError()
+    },
+
+    async changePassword (current, password, newPassword, meta, log) {
+      // The session's user exists: deleting a user deletes its sessions.
+      const row = (await store.userByEmail(current.email))!
+      if (!await argon2.verify(row.hash, password)) throw new InvalidCredentialsError()
+      const done = await store.changePassword(current, await argon2.hash(newPassword, hashOptions), meta)
+      audit.log(log, done.events)
+      return done.outcome
     }
   } satisfies UserService)
 }, { name: 'users', dependencies: ['store', 'audit'] })

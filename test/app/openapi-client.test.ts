@@ -1,7 +1,7 @@
 /**
  * SPEC §6: a client generated from openapi.json (openapi-typescript plus
- * openapi-fetch) type-checks with real types and runs register, login, me,
- * sessions and logout against a real server process.
+ * openapi-fetch) type-checks with real types and runs register, login,
+ * refresh, me, sessions, password and logout against a real server process.
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -41,6 +41,8 @@ t.test('a client generated from openapi.json is typed and works against the real
   const seen = JSON.parse(stdout)
   t.match(seen.register, { status: 201, email: /^client-\d+@example\.com$/ })
   t.same(seen.login, { status: 200, tokenType: 'Bearer', expiresIn: 3600 })
+  t.same(seen.refresh, { status: 200, sessionId: true, stale: 401 })
+  t.same(seen.password, { status: 200, body: { success: true, message: 'Contraseña actualizada exitosamente' } })
   t.match(seen.me, { status: 200, email: seen.register.email, sessionId: String })
   t.same(seen.sessions, { status: 200, current: [seen.me.sessionId] })
   t.same(seen.logout, { status: 200, body: { success: true, message: 'Sesión cerrada exitosamente' } })

@@ -61,7 +61,8 @@ t.test('the document lints clean with redocly\'s recommended rules', async (t) =
 t.test('shared schemas are named components, never def-N', async (t) => {
   t.same(Object.keys(doc.components.schemas).sort(), [
     'AccessToken', 'Credentials', 'Done', 'EventsResponse', 'Failure', 'HealthOk', 'HealthUnavailable',
-    'LoginResponse', 'LogoutRequest', 'Me', 'MeResponse', 'RegisterResponse', 'SecurityEvent', 'Session',
+    'LoginResponse', 'LogoutRequest', 'Me', 'MeResponse', 'PasswordChangeRequest', 'RefreshRequest', 'RefreshResponse',
+    'RegisterResponse', 'SecurityEvent', 'Session',
     'SessionListItem', 'SessionsResponse', 'User'
   ])
   t.notMatch(committed, /def-\d/)
@@ -85,12 +86,14 @@ t.test('servers is an origin without a path', async (t) => {
 })
 
 t.test('every operation is named, tagged, described, secured, and documents each status with an example', async (t) => {
-  const PUBLIC = new Set(['health', 'register', 'login'])
+  const PUBLIC = new Set(['health', 'register', 'login', 'refresh'])
   t.same(operations.map(([method, path, op]) => `${op.operationId} ${method} ${path}`), [
     'health get /health',
     'register post /api/v1/auth/register',
     'login post /api/v1/auth/login',
+    'refresh post /api/v1/auth/refresh',
     'logout post /api/v1/auth/logout',
+    'changePassword post /api/v1/auth/password',
     'me get /api/v1/auth/me',
     'listSessions get /api/v1/auth/sessions',
     'revokeSession delete /api/v1/auth/sessions/{id}',
@@ -148,7 +151,7 @@ t.test('the serializer enforces the response schemas: a handler cannot leak an u
   const recent = audit.recent.bind(audit)
   audit.recent = async (userId) => (await recent(userId)).map((e) => Object.assign(e, { passwordHash: 'x' }))
   const open = sessions.open.bind(sessions)
-  sessions.open = async (...args) => Object.assign(await open(...args), { refreshToken: 'leak', jti: 'secret-jti' })
+  sessions.open = async (...args) => Object.assign(await open(...args), { refreshHash: 'leak', jti: 'secret-jti' })
 
   const auth = { authorization: `Bearer ${token}` }
   const listed = (await fastify.inject({ url: '/api/v1/auth/sessions', headers: auth })).json()
@@ -157,6 +160,6 @@ t.test('the serializer enforces the response schemas: a handler cannot leak an u
   t.same(Object.keys(events.data.events[0]).sort(), ['at', 'ip', 'sessionId', 'type', 'userAgent'])
   const email = (await fastify.inject({ url: '/api/v1/auth/me', headers: auth })).json().data.user.email
   const logged = (await fastify.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: PASSWORD } })).json()
-  t.same(Object.keys(logged.data).sort(), ['expiresAt', 'expiresIn', 'sessionId', 'token', 'tokenType'])
+  t.same(Object.keys(logged.data).sort(), ['expiresAt', 'expiresIn', 'refreshExpiresAt', 'refreshToken', 'sessionId', 'token', 'tokenType'])
   t.notMatch(JSON.stringify([listed, events, logged]), /secret-jti|leak|passwordHash|userId/)
 })

@@ -109,7 +109,7 @@ t.test('a revoked token stays refused after the purge removes its records', asyn
   // The background purge runs too, every second.
   // Three seconds: the logout must come before the token expires, however
   // slow the second login's argon2 hash is on a loaded machine.
-  const app = await exposed(t, { TOKEN_TTL_SECONDS: '3', PURGE_INTERVAL_SECONDS: '1' })
+  const app = await exposed(t, { TOKEN_TTL_SECONDS: '3', SESSION_IDLE_SECONDS: '3', PURGE_INTERVAL_SECONDS: '1' })
   const gone = await login(app)
   const idle = await login(app)
   t.equal((await logout(app, gone.token)).statusCode, 200)

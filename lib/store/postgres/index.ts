@@ -16,16 +16,16 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type pg from 'pg'
-import type { Store } from '../store.js'
+import type { Store, StoreTimes } from '../store.js'
 import type { EventRecord, RevocationRecord, SessionRow, UserRecord } from '../../domain.js'
 import { nowSeconds } from '../../time.js'
 import { createClient, createPool, redact, storeError } from './pool.js'
 import { migrate, SchemaTooNewError } from './migrate.js'
 import { createWrites } from './writes.js'
+import { createRefreshWrites } from './refresh.js'
 
-export interface PostgresStoreOptions {
+export interface PostgresStoreOptions extends StoreTimes {
   url: string
-  toleranceSeconds: number
   /** Told when an idle connection breaks (the database restarted, a connection was terminated). */
   log: Pick<FastifyBaseLogger, 'warn'>
 }
@@ -63,20 +63,22 @@ export async function createPostgresStore (opts: PostgresStoreOptions): Promise<
   // listener, its 'error' event would end the process.
   pool.on('error', (err) => opts.log.warn({ err }, 'an idle PostgreSQL connection was lost'))
 
-  async function inTransaction (fn: (c: Pick<pg.Pool, 'query'>) => Promise<void>): Promise<void> {
+  async function inTransaction<T> (fn: (c: Pick<pg.Pool, 'query'>) => Promise<T>): Promise<T> {
     const c = await pool.connect()
     let failed = true
     try {
       await c.query('BEGIN')
-      await fn(c)
+      const value = await fn(c)
       await c.query('COMMIT')
       failed = false
+      return value
     } finally {
       // A failed transaction's connection is closed, not reused: that rolls it back.
       c.release(failed)
     }
   }
-  const writes = createWrites(pool, toleranceSeconds, inTransaction)
+  const writes = createWrites(pool, opts, inTransaction)
+  const refreshing = createRefreshWrites(inTransaction, writes.revoke)
   const cutoff = () => nowSeconds() - toleranceSeconds
   const COLUMNS = `s.id, s.user_id AS "userId", s.jti, s.created_at AS "createdAt", s.expires_at AS "expiresAt",
     s.ip, s.user_agent AS "userAgent"`
@@ -100,7 +102,8 @@ export async function createPostgresStore (opts: PostgresStoreOptions): Promise<
     userByEmail: async (email) => (await rows<UserRecord>('userByEmail',
       'SELECT id, email, password_hash AS hash, created_at AS "createdAt" FROM users WHERE email = $1', [email]))[0],
     recentEvents: (userId, limit) => rows<EventRecord>('recentEvents', `SELECT type, at, session_id AS "sessionId",
-      ip, user_agent AS "userAgent" FROM audit_events WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, [userId, limit]),
+      ip, user_agent AS "userAgent" FROM audit_events WHERE user_id = $1 AND type <> 'token_refreshed'
+      ORDER BY id DESC LIMIT $2`, [userId, limit]),
 
     async setting (key, initial) {
       // ON CONFLICT DO NOTHING waits for a concurrent insert of the key to
@@ -131,6 +134,8 @@ export async function createPostgresStore (opts: PostgresStoreOptions): Promise<
     register: (user, event) => writes.register(user, event).catch(rethrow),
     audit: (event) => writes.audit(event).catch(rethrow),
     purge: (table, limit) => writes.purge(table, limit).catch(rethrow),
+    refresh: (request, policy) => refreshing.refresh(request, policy).catch(rethrow),
+    changePassword: (current, hash, meta) => refreshing.changePassword(current, hash, meta).catch(rethrow),
 
     async close () {
       // Every acknowledged write is already committed; this waits for queries in flight.

@@ -24,10 +24,10 @@ import type { RequestMeta } from '../../request-meta.js'
 import type {
   AuditEvent, EventType, LogoutScope, Revocations, Revoked, RevokedById, SessionInsert, SessionRef, UserRecord
 } from '../../domain.js'
-import type { PurgeStep, PurgeTable } from '../store.js'
-import { nowSeconds } from '../../time.js'
+import type { PurgeStep, PurgeTable, StoreTimes } from '../store.js'
+import { nowMs, nowSeconds } from '../../time.js'
 
-const AUDIT_COLUMNS = 'at, type, outcome, user_id, session_id, jti, ip, user_agent'
+export const AUDIT_COLUMNS = 'at, type, outcome, user_id, session_id, jti, ip, user_agent'
 
 /**
  * The tail of every revocation: `victims` (id, user_id, jti, expires_at,
@@ -60,7 +60,7 @@ const OWNER_AND_CURRENT = `WITH owner AS (SELECT id FROM users WHERE id = $1 FOR
 const LOGOUT: Record<LogoutScope, string> = {
   local: `WITH gone AS (
     DELETE FROM sessions WHERE user_id = $1 AND id = $2 AND jti = $3
-    RETURNING id, user_id, jti, expires_at, 'logout'::text AS type, 0 AS ord
+    RETURNING id, user_id, jti, token_exp AS expires_at, 'logout'::text AS type, 0 AS ord
   )` + revoking('SELECT * FROM gone'),
 
   // $8: the live cutoff (expires_at above it): an expired row awaiting the
@@ -69,17 +69,17 @@ const LOGOUT: Record<LogoutScope, string> = {
   others AS (
     DELETE FROM sessions s USING current c
     WHERE s.user_id = c.user_id AND s.id <> c.id AND s.expires_at > $8
-    RETURNING s.id, s.user_id, s.jti, s.expires_at, 'session_revoked'::text AS type, 1 AS ord
+    RETURNING s.id, s.user_id, s.jti, s.token_exp AS expires_at, 'session_revoked'::text AS type, 1 AS ord
   )` + revoking('SELECT * FROM others', 'SELECT id FROM current'),
 
   global: `WITH owner AS (SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE),
   gone AS (
     DELETE FROM sessions s USING owner o WHERE s.user_id = o.id AND s.id = $2 AND s.jti = $3
-    RETURNING s.id, s.user_id, s.jti, s.expires_at, 'logout'::text AS type, 0 AS ord
+    RETURNING s.id, s.user_id, s.jti, s.token_exp AS expires_at, 'logout'::text AS type, 0 AS ord
   ), others AS (
     DELETE FROM sessions s USING gone g
     WHERE s.user_id = g.user_id AND s.id <> g.id AND s.expires_at > $8
-    RETURNING s.id, s.user_id, s.jti, s.expires_at, 'session_revoked'::text AS type, 1 AS ord
+    RETURNING s.id, s.user_id, s.jti, s.token_exp AS expires_at, 'session_revoked'::text AS type, 1 AS ord
   )` + revoking('SELECT * FROM gone UNION ALL SELECT * FROM others')
 }
 
@@ -88,7 +88,7 @@ const REVOKE_BY_ID = `${OWNER_AND_CURRENT},
   gone AS (
     DELETE FROM sessions s USING current c
     WHERE s.user_id = c.user_id AND s.id = $9 AND s.expires_at > $8
-    RETURNING s.id, s.user_id, s.jti, s.expires_at, 'session_revoked'::text AS type, 0 AS ord
+    RETURNING s.id, s.user_id, s.jti, s.token_exp AS expires_at, 'session_revoked'::text AS type, 0 AS ord
   )` + revoking('SELECT * FROM gone', 'SELECT id FROM current')
 
 const REGISTER = `WITH u AS (
@@ -97,15 +97,20 @@ const REGISTER = `WITH u AS (
   )
   INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT $5, $6, $7, u.id, $8, $9, $10, $11 FROM u`
 
-const AUDIT = `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+export const AUDIT = `INSERT INTO audit_events (${AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 
-const OPEN_SESSIONS = `WITH s AS (
-    INSERT INTO sessions (id, user_id, jti, created_at, expires_at, ip, user_agent)
-    SELECT r.id, r.user_id, r.jti, r.created_at, r.expires_at, $6, $7
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS r (id, user_id, jti, created_at, expires_at)
+const OPEN_SESSIONS = `WITH r AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bytea[], $9::bigint[])
+      AS r (id, user_id, jti, created_at, deadline, iat, exp, refresh_hash, refresh_until)
+  ), s AS (
+    INSERT INTO sessions (id, user_id, jti, created_at, expires_at, token_iat, token_exp, refreshed_at, ip, user_agent)
+    SELECT id, user_id, jti, created_at, deadline, iat, exp, created_at, $10, $11 FROM r
     RETURNING id, user_id, jti
+  ), t AS (
+    INSERT INTO refresh_tokens (hash, user_id, session_id, generation, expires_at)
+    SELECT refresh_hash, user_id, id, 0, refresh_until FROM r
   )
-  INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT $8, 'login', 'success', user_id, id, jti, $6, $7 FROM s`
+  INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT $12, 'login', 'success', user_id, id, jti, $10, $11 FROM s`
 
 /** Rows of one `openSessions` statement; a seed's million are sent in chunks of one transaction. */
 export const OPEN_CHUNK = 5000
@@ -124,7 +129,19 @@ const purgeSql = (table: string) => `WITH lock AS (SELECT pg_try_advisory_xact_l
     )) RETURNING 1
   )
   SELECT (SELECT held FROM lock) AS held, (SELECT count(*) FROM gone) AS deleted`
-const PURGE: Record<PurgeTable, string> = { sessions: purgeSql('sessions'), revocations: purgeSql('revoked_tokens') }
+const PURGE: Record<PurgeTable, string> = {
+  sessions: purgeSql('sessions'),
+  revocations: purgeSql('revoked_tokens'),
+  refreshTokens: purgeSql('refresh_tokens'),
+  // Audit rows by age ($1: epoch ms), oldest first along the key: ids grow with time.
+  audit: `WITH lock AS (SELECT pg_try_advisory_xact_lock(${PURGE_LOCK}) AS held),
+  gone AS (
+    DELETE FROM audit_events WHERE id = ANY (ARRAY(
+      SELECT id FROM audit_events WHERE at < $1 AND (SELECT held FROM lock) ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED
+    )) RETURNING 1
+  )
+  SELECT (SELECT held FROM lock) AS held, (SELECT count(*) FROM gone) AS deleted`
+}
 
 /** How many parameters ($1 to $n) a statement names. */
 const parameters = (sql: string) => Math.max(...[...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))
@@ -132,17 +149,23 @@ const parameters = (sql: string) => Math.max(...[...sql.matchAll(/\$(\d+)/g)].ma
 interface VictimRow { id: string, jti: string | null, expiresAt: number | null, type: EventType | 'current' }
 
 /** Something that runs a query: the pool, or one client inside a transaction. */
-type Queryable = Pick<pg.Pool, 'query'>
+export type Queryable = Pick<pg.Pool, 'query'>
 
-export function createWrites (pool: Queryable, toleranceSeconds: number, inTransaction: (fn: (c: Queryable) => Promise<void>) => Promise<void>) {
+/** Runs `fn` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
+export type InTransaction = <T>(fn: (c: Queryable) => Promise<T>) => Promise<T>
+
+/** The statement that ends every other live session of the caller's user while the caller's own is live. */
+export const OTHERS_OF = LOGOUT.others
+
+export function createWrites (pool: Queryable, times: StoreTimes, inTransaction: InTransaction) {
   /** Rows with `expires_at` above this are live; at or below, expired (the purge's). */
-  const cutoff = () => nowSeconds() - toleranceSeconds
+  const cutoff = () => nowSeconds() - times.toleranceSeconds
 
-  async function revoke (name: string, sql: string, current: SessionRef, reason: string, meta: RequestMeta, extra: unknown[] = []) {
-    const at = Date.now()
+  async function revoke (name: string, sql: string, current: SessionRef, reason: string, meta: RequestMeta, extra: unknown[] = [], q: Queryable = pool) {
+    const at = nowMs()
     const values = [current.userId, current.id, current.jti, at, reason, meta.ip, meta.userAgent, cutoff(), ...extra]
     // A statement is sent exactly the parameters it names (a local logout has no cutoff).
-    const { rows } = await pool.query<VictimRow>({ name, text: sql, values: values.slice(0, parameters(sql)) })
+    const { rows } = await q.query<VictimRow>({ name, text: sql, values: values.slice(0, parameters(sql)) })
     const out: Revocations = { events: [], revoked: [] }
     let live = false
     for (const row of rows) {
@@ -161,7 +184,7 @@ export function createWrites (pool: Queryable, toleranceSeconds: number, inTrans
   return {
     async openSessions (rows: SessionInsert[], meta: RequestMeta, at: number): Promise<void> {
       const chunk = async (q: Queryable, part: SessionInsert[]) => {
-        const columns = [0, 1, 2, 3, 4].map((i) => part.map((r) => r[i]))
+        const columns = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => part.map((r) => r[i]))
         await q.query({ name: 'openSessions', text: OPEN_SESSIONS, values: [...columns, meta.ip, meta.userAgent, at] })
       }
       if (rows.length <= OPEN_CHUNK) return chunk(pool, rows)
@@ -169,6 +192,8 @@ export function createWrites (pool: Queryable, toleranceSeconds: number, inTrans
         for (let i = 0; i < rows.length; i += OPEN_CHUNK) await chunk(q, rows.slice(i, i + OPEN_CHUNK))
       })
     },
+
+    revoke,
 
     async logout (current: SessionRef, scope: LogoutScope, meta: RequestMeta): Promise<Revoked> {
       const { live, out } = await revoke(`logout_${scope}`, LOGOUT[scope], current, `logout_${scope}`, meta)
@@ -200,8 +225,10 @@ export function createWrites (pool: Queryable, toleranceSeconds: number, inTrans
      * full, and ends when one is not, or when another instance is purging.
      */
     async purge (table: PurgeTable, limit: number): Promise<PurgeStep> {
+      if (table === 'audit' && times.auditRetentionDays === 0) return { deleted: 0, next: null }
+      const before = table === 'audit' ? nowMs() - times.auditRetentionDays * 86_400_000 : cutoff()
       const { rows: [row] } = await pool.query<{ held: boolean, deleted: number }>({
-        name: `purge_${table}`, text: PURGE[table], values: [cutoff(), limit]
+        name: `purge_${table}`, text: PURGE[table], values: [before, limit]
       })
       const { held, deleted } = row!
       return { deleted, next: held && deleted === limit ? [] : null }

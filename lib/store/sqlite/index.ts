@@ -12,18 +12,17 @@
  *   and calls back at once.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { Store } from '../store.js'
+import type { Store, StoreTimes } from '../store.js'
 import type { EventRecord, RevocationRecord, SessionRow, UserRecord } from '../../domain.js'
 import { nowSeconds } from '../../time.js'
 import { openDatabase, type DB } from './open.js'
 import { WriteQueue } from './write-queue.js'
-import { createOps, type RevocationKey, type SessionKey } from './ops.js'
+import { createOps, type HashKey, type RowKey, type SessionKey } from './ops.js'
 import { startCheckpointer, type Checkpointer } from './checkpointer.js'
 import { ReadCache } from './read-cache.js'
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends StoreTimes {
   path: string
-  toleranceSeconds: number
   /** Told when the checkpoint thread fails. */
   log: Pick<FastifyBaseLogger, 'error'>
 }
@@ -39,7 +38,7 @@ export const SESSION_CACHE_MAX = 10_000
 
 export async function createSqliteStore (opts: SqliteStoreOptions): Promise<SqliteStore> {
   const db = openDatabase(opts.path)
-  const ops = createOps(db, opts.toleranceSeconds)
+  const ops = createOps(db, opts)
   let writes: WriteQueue
   let checkpointer: Checkpointer | null = null
   if (db.memory) {
@@ -64,9 +63,10 @@ export async function createSqliteStore (opts: SqliteStoreOptions): Promise<Sqli
      ORDER BY s.created_at DESC, s.id DESC`)
   const byEmail = db.prepare<[string], UserRecord>(
     'SELECT id, email, password_hash AS hash, created_at AS createdAt FROM users WHERE email = ?')
+  // Routine refreshes are audited but left out of the caller's list.
   const recentRows = db.prepare<[string, number], EventRecord>(`SELECT type, at,
     session_id AS sessionId, ip, user_agent AS userAgent
-    FROM audit_events WHERE user_id = ? ORDER BY id DESC LIMIT ?`)
+    FROM audit_events WHERE user_id = ? AND type <> 'token_refreshed' ORDER BY id DESC LIMIT ?`)
   const readSetting = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?')
   // INSERT OR IGNORE + re-read: two processes starting at once agree on one value.
   const addSetting = db.prepare('INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)')
@@ -128,10 +128,15 @@ export async function createSqliteStore (opts: SqliteStoreOptions): Promise<Sqli
     revokeById: (current, id, meta) => writes.run('revokeById', { current, id, meta }),
     register: (user, event) => writes.run('register', { user, event }),
     audit: (event) => writes.run('audit', { event }),
+    refresh: (request, policy) => writes.run('refresh', { request, policy }),
+    changePassword: (current, hash, meta) => writes.run('changePassword', { current, hash, meta }),
     async purge (table, limit, after) {
-      return table === 'sessions'
-        ? writes.run('purgeSessions', { limit, after: (after ?? ['', '']) as SessionKey })
-        : writes.run('purgeRevocations', { limit, after: (after ?? [0]) as RevocationKey })
+      switch (table) {
+        case 'sessions': return writes.run('purgeSessions', { limit, after: (after ?? ['', '']) as SessionKey })
+        case 'revocations': return writes.run('purgeRevocations', { limit, after: (after ?? [0]) as RowKey })
+        case 'refreshTokens': return writes.run('purgeRefreshTokens', { limit, after: (after ?? [Buffer.alloc(0)]) as HashKey })
+        case 'audit': return writes.run('purgeAudit', { limit, after: (after ?? [0]) as RowKey })
+      }
     },
 
     async close () {

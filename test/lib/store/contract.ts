@@ -4,11 +4,12 @@
  * empty store from `make` and talks to it only through the contract.
  */
 import type { Test } from 'tap'
-import type { Store } from '../../../lib/store/store.js'
+import type { Store, StoreTimes } from '../../../lib/store/store.js'
 import type { AuditEvent, SessionInsert, SessionRef, SessionRow } from '../../../lib/domain.js'
 import { nowSeconds } from '../../../lib/time.js'
+import { hashOf } from '../../../lib/refresh.js'
 
-export type MakeStore = (t: Test, opts: { toleranceSeconds: number }) => Promise<Store>
+export type MakeStore = (t: Test, times: StoreTimes) => Promise<Store>
 
 const META = { ip: '192.0.2.1', userAgent: 'contract' }
 let counter = 0
@@ -30,16 +31,20 @@ async function user (store: Store, email = `u${++counter}@example.com`): Promise
   return id
 }
 
-/** Opens sessions for `userId`; each expires `ttl` seconds from now, created `n` ms apart. */
-async function open (store: Store, userId: string, count = 1, ttl = 3600): Promise<SessionRef[]> {
-  const at = Date.now()
-  const rows: SessionInsert[] = Array.from({ length: count }, (_, i) => [`s${++counter}`, userId, `j${counter}`, at + i, nowSeconds() + ttl])
+/** Opens sessions for `userId`; each expires `ttl` seconds from now, created 1 ms apart. */
+async function open (store: Store, userId: string, count = 1, ttl = 3600, at = Date.now(), refreshHash?: Buffer): Promise<SessionRef[]> {
+  const rows: SessionInsert[] = Array.from({ length: count }, (_, i) => sessionRow(`s${++counter}`, userId, at + i, nowSeconds() + ttl, refreshHash))
   await store.openSessions(rows, META, at)
   return rows.map(([id, , jti]) => ({ id, userId, jti }))
 }
 
+/** A session row as login opens it, its token and its deadline both at `deadline`. */
+export function sessionRow (id: string, userId: string, createdAt: number, deadline: number, refreshHash = hashOf(`refresh-${id}`)): SessionInsert {
+  return [id, userId, `j-${id}`, createdAt, deadline, Math.floor(createdAt / 1000), deadline, refreshHash, deadline]
+}
+
 export function storeContract (t: Test, make: MakeStore): void {
-  const fresh = (t: Test, toleranceSeconds = 0) => make(t, { toleranceSeconds })
+  const fresh = (t: Test, toleranceSeconds = 0, auditRetentionDays = 0) => make(t, { toleranceSeconds, auditRetentionDays })
 
   t.test('register: the user and its audit row; a taken e-mail writes nothing', async (t) => {
     const store = await fresh(t)
@@ -200,6 +205,80 @@ export function storeContract (t: Test, make: MakeStore): void {
     }
     t.strictSame(seen, sessions.map((s) => s.jti))
     t.equal(pages, 2, 'two full pages, then the last')
+  })
+
+  t.test('refresh: rotate, replay within the grace, reuse ends the session, unknown refused', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    const at = Date.now()
+    const [s] = await open(store, a, 1, 3600, at, hashOf('rt0'))
+    const POLICY = { ttlSeconds: 600, idleSeconds: 3600, maxSeconds: 7200, graceSeconds: 30 }
+    const ask = (token: string, next: string, jti: string, when: number) =>
+      store.refresh({ hash: hashOf(token), successorHash: hashOf(next), jti, at: when, meta: META }, POLICY)
+    t.strictSame(await ask('never-issued', 'x', 'jx', at), { outcome: 'refused' })
+    const rotated = await ask('rt0', 'rt1', 'j-new', at + 1000)
+    t.match(rotated, { outcome: 'rotated', claims: { sub: a, sid: s!.id, jti: 'j-new', iat: Math.floor((at + 1000) / 1000) } })
+    if (rotated.outcome !== 'rotated') throw new Error('not rotated')
+    t.equal(rotated.claims.exp, rotated.claims.iat + 600)
+    t.equal(rotated.deadline, Math.floor((at + 1000) / 1000) + 3600, 'idle deadline moved')
+    t.match(rotated.revoked, [{ jti: s!.jti, reason: 'rotated' }])
+    t.match(rotated.events, [{ type: 'token_refreshed', jti: 'j-new' }])
+    t.match(await sessionOf(store, a, s!.id), { jti: 'j-new', expiresAt: rotated.deadline })
+    t.strictSame(await ask('rt0', 'rt1', 'j-other', at + 20_000), { outcome: 'replayed', claims: rotated.claims, deadline: rotated.deadline }, 'the same claims again')
+    t.match(await sessionOf(store, a, s!.id), { jti: 'j-new' }, 'nothing changed')
+    const reused = await ask('rt0', 'rt1', 'j-3', at + 40_000)
+    t.match(reused, { outcome: 'reused', revoked: [{ jti: 'j-new', reason: 'refresh_token_reused' }], events: [{ type: 'refresh_token_reused' }] })
+    t.equal(await sessionOf(store, a, s!.id), undefined, 'the session ended')
+    t.strictSame(await ask('rt1', 'rt2', 'j-4', at + 41_000), { outcome: 'refused' }, 'its current token too')
+  })
+
+  t.test('refresh past the deadline is refused and changes nothing', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store)
+    const at = Date.now()
+    const [s] = await open(store, a, 1, 3600, at, hashOf('rt0'))
+    const POLICY = { ttlSeconds: 600, idleSeconds: 100, maxSeconds: 7200, graceSeconds: 30 }
+    t.strictSame(await store.refresh({ hash: hashOf('rt0'), successorHash: hashOf('rt1'), jti: 'j', at: at + 101_000, meta: META }, POLICY), { outcome: 'refused' })
+    t.match(await sessionOf(store, a, s!.id), { jti: s!.jti })
+  })
+
+  t.test('changePassword: the hash stored, the other sessions ended, the current kept; nothing when it is gone', async (t) => {
+    const store = await fresh(t)
+    const a = await user(store, 'pw@example.com')
+    const [mine, other] = await open(store, a, 2)
+    const done = await store.changePassword(mine!, 'new-hash', META)
+    t.equal(done.outcome, 'changed')
+    t.match(done.revoked, [{ jti: other!.jti, reason: 'password_changed' }])
+    t.strictSame(done.events.map((e) => e.type), ['session_revoked', 'password_changed'])
+    t.equal((await store.userByEmail('pw@example.com'))!.hash, 'new-hash')
+    t.ok(await sessionOf(store, a, mine!.id))
+    t.equal(await sessionOf(store, a, other!.id), undefined)
+    await store.logout(mine!, 'local', META)
+    t.strictSame(await store.changePassword(mine!, 'newer-hash', META), { outcome: 'gone', events: [], revoked: [] })
+    t.equal((await store.userByEmail('pw@example.com'))!.hash, 'new-hash', 'unchanged')
+  })
+
+  t.test('purge: refresh token hashes past their session\'s maximum age, audit rows past the retention', async (t) => {
+    const store = await fresh(t, 0, 1)
+    // Audit rows are written in time order; the oldest first here too.
+    const old = Date.now() - 2 * 86_400_000
+    for (let i = 0; i < 3; i++) await store.audit({ ...event('login_failed', null, old), ip: `old-${i}` })
+    const a = await user(store)
+    await open(store, a, 2, -10)
+    await open(store, a, 1)
+    t.equal((await store.purge('refreshTokens', 100, null)).deleted, 2)
+    await store.audit(event('login_failed', a))
+    let deleted = 0
+    for (let after = null as Awaited<ReturnType<Store['purge']>>['next']; ;) {
+      const step = await store.purge('audit', 2, after)
+      deleted += step.deleted
+      if ((after = step.next) === null) break
+    }
+    t.equal(deleted, 3)
+    t.equal((await store.recentEvents(a, 50)).length, 5, 'the user\'s recent rows stay')
+    const keep = await fresh(t, 0, 0)
+    await keep.audit(event('login_failed', null, 0))
+    t.strictSame(await keep.purge('audit', 100, null), { deleted: 0, next: null }, 'retention 0 keeps everything')
   })
 
   t.test('ping answers', async (t) => {

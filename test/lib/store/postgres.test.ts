@@ -12,17 +12,20 @@ import { isUnavailable } from '../../../lib/store/postgres/pool.js'
 import { OPEN_CHUNK, PURGE_LOCK } from '../../../lib/store/postgres/writes.js'
 import type { SessionInsert } from '../../../lib/domain.js'
 import { nowSeconds } from '../../../lib/time.js'
-import { sessionOf, storeContract } from './contract.js'
+import { sessionOf, sessionRow, storeContract } from './contract.js'
 import { freshUrl, postgresOrSkip, proxy, TEST_DATABASE_URL, withDatabase } from '../../pg.js'
 import { waitFor } from '../../helper.js'
+
+/** A session row as login opens it, with the jti the test names. */
+const withJti = (row: SessionInsert, jti: string): SessionInsert => { row[2] = jti; return row }
 
 const log = { warn () {} }
 const available = await postgresOrSkip()
 
 if (available) {
   t.test('contract: PostgreSQL', async (t) => {
-    storeContract(t, async (t, { toleranceSeconds }) => {
-      const store = await createPostgresStore({ url: await freshUrl(), toleranceSeconds, log })
+    storeContract(t, async (t, times) => {
+      const store = await createPostgresStore({ url: await freshUrl(), ...times, log })
       t.teardown(() => store.close())
       return store
     })
@@ -31,7 +34,7 @@ if (available) {
 
 /** A store on its own schema, closed when `t` ends. */
 async function open (t: Tap.Test, url?: string, warn: (...args: unknown[]) => void = () => {}): Promise<PostgresStore> {
-  const store = await createPostgresStore({ url: url ?? await freshUrl(), toleranceSeconds: 0, log: { warn } })
+  const store = await createPostgresStore({ url: url ?? await freshUrl(), toleranceSeconds: 0, auditRetentionDays: 0, log: { warn } })
   t.teardown(() => store.close())
   return store
 }
@@ -51,7 +54,7 @@ if (available) {
     const url = await freshUrl()
     const store = await open(t, url)
     await store.pool.query("INSERT INTO schema_migrations (version, name) VALUES (999, '999_future.sql')")
-    await t.rejects(createPostgresStore({ url, toleranceSeconds: 0, log }),
+    await t.rejects(createPostgresStore({ url, toleranceSeconds: 0, auditRetentionDays: 0, log }),
       { name: 'SchemaTooNewError', message: `DATABASE_URL: the database schema is at version 999, newer than this code's ${migrations().at(-1)!.version}: run a newer release` })
     const client = new pg.Client({ connectionString: url })
     await client.connect()
@@ -70,11 +73,11 @@ if (available) {
   })
 
   t.test('unreachable at start: one line naming DATABASE_URL, never its password', async (t) => {
-    const err = await createPostgresStore({ url: 'postgres://root:hunter2@127.0.0.1:1/auth', toleranceSeconds: 0, log }).catch((e: Error) => e) as Error
+    const err = await createPostgresStore({ url: 'postgres://root:hunter2@127.0.0.1:1/auth', toleranceSeconds: 0, auditRetentionDays: 0, log }).catch((e: Error) => e) as Error
     t.equal(err.message, 'DATABASE_URL: PostgreSQL at postgres://root@127.0.0.1:1/auth cannot be used: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1')
     t.notMatch(err.message, /hunter2|\n/)
     const missing = withDatabase(TEST_DATABASE_URL, 'auth_sessions_no_such_database')
-    await t.rejects(createPostgresStore({ url: missing, toleranceSeconds: 0, log }),
+    await t.rejects(createPostgresStore({ url: missing, toleranceSeconds: 0, auditRetentionDays: 0, log }),
       { message: /^DATABASE_URL: PostgreSQL at .*auth_sessions_no_such_database cannot be used: 3D000 database "auth_sessions_no_such_database" does not exist$/ })
   })
 
@@ -91,7 +94,7 @@ if (available) {
     const warnings: string[] = []
     const store = await open(t, px.url, (_o, msg) => warnings.push(msg as string))
     await store.register({ id: 'u1', email: 'a@example.com', hash: 'h', createdAt: 1 }, { type: 'register', outcome: 'success', userId: 'u1', sessionId: null, jti: null, ip: null, userAgent: null, at: 1 })
-    await store.openSessions([['s1', 'u1', 'j1', Date.now(), nowSeconds() + 60]], META, Date.now())
+    await store.openSessions([withJti(sessionRow('s1', 'u1', Date.now(), nowSeconds() + 60), 'j1')], META, Date.now())
     await px.down()
     await waitFor('the idle connection to be reported lost', () => warnings.length > 0)
     t.equal(warnings[0], 'an idle PostgreSQL connection was lost')
@@ -109,11 +112,11 @@ if (available) {
     const store = await open(t)
     await store.register({ id: 'u1', email: 'a@example.com', hash: 'h', createdAt: 1 }, { type: 'register', outcome: 'success', userId: 'u1', sessionId: null, jti: null, ip: null, userAgent: null, at: 1 })
     const at = Date.now()
-    const rows = Array.from({ length: OPEN_CHUNK + 10 }, (_, i): SessionInsert => [`s${i}`, 'u1', `j${i}`, at, nowSeconds() + 60])
+    const rows = Array.from({ length: OPEN_CHUNK + 10 }, (_, i): SessionInsert => withJti(sessionRow(`s${i}`, 'u1', at, nowSeconds() + 60), `j${i}`))
     await store.openSessions(rows, META, at)
     t.equal((await store.liveSessions('u1')).length, OPEN_CHUNK + 10, 'a seed larger than one statement, in one transaction')
-    const dup = Array.from({ length: OPEN_CHUNK + 1 }, (_, i): SessionInsert => [`n${i}`, 'u1', `k${i}`, at, nowSeconds() + 60])
-    dup.push(['s0', 'u1', 'again', at, nowSeconds() + 60])
+    const dup = Array.from({ length: OPEN_CHUNK + 1 }, (_, i): SessionInsert => withJti(sessionRow(`n${i}`, 'u1', at, nowSeconds() + 60), `k${i}`))
+    dup.push(withJti(sessionRow('s0', 'u1', at, nowSeconds() + 60), 'again'))
     const err = await store.openSessions(dup, META, at).catch((e: Error & { code?: string }) => e)
     t.match(err, { code: '23505' }, 'a unique violation, as it is (a 500)')
     t.equal((await store.liveSessions('u1')).length, OPEN_CHUNK + 10, 'all or nothing')

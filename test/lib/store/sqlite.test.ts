@@ -9,12 +9,13 @@ import { storeContract, sessionOf } from './contract.js'
 import { tempDir } from '../../helper.js'
 
 const log = { error () {} }
+const TIMES = { toleranceSeconds: 0, auditRetentionDays: 0 }
 
 for (const where of [':memory:', 'file'] as const) {
   t.test(`contract: SQLite ${where}`, async (t) => {
-    storeContract(t, async (t, { toleranceSeconds }) => {
+    storeContract(t, async (t, times) => {
       const path = where === 'file' ? join(tempDir(t), 'auth.db') : ':memory:'
-      const store = await createSqliteStore({ path, toleranceSeconds, log })
+      const store = await createSqliteStore({ path, ...times, log })
       t.teardown(() => store.close())
       return store
     })
@@ -22,7 +23,7 @@ for (const where of [':memory:', 'file'] as const) {
 }
 
 t.test('the session lookup calls back before it returns; a failure is its error', async (t) => {
-  const store = await createSqliteStore({ path: ':memory:', toleranceSeconds: 0, log })
+  const store = await createSqliteStore({ path: ':memory:', ...TIMES, log })
   t.teardown(() => store.close())
   let called = false
   store.session('u', 's', (err, row) => {
@@ -38,7 +39,7 @@ t.test('the session lookup calls back before it returns; a failure is its error'
 
 t.test('a file store names its path', async (t) => {
   const path = join(tempDir(t), 'auth.db')
-  const store = await createSqliteStore({ path, toleranceSeconds: 0, log })
+  const store = await createSqliteStore({ path, ...TIMES, log })
   t.teardown(() => store.close())
   t.equal(store.description, `SQLite ${path}`)
 })

@@ -6,6 +6,7 @@ import t, { type Test } from 'tap'
 import { Writable } from 'node:stream'
 import { build, login, logout, testConfig, PASSWORD, SECRET, sqlite } from '../../helper.js'
 import { serverOptions } from '../../../lib/server-options.js'
+import { sessionRow } from '../../lib/store/contract.js'
 
 async function withLogs (t: Test, env: Record<string, string> = {}) {
   const lines: any[] = []
@@ -71,7 +72,7 @@ t.test('a batch retried after another job failed logs its events once', async (t
   // Both jobs land in one group commit; the failing one forces a retry of each alone.
   const done = app.sessions.logout(current, 'global', { ip: '127.0.0.1', userAgent: null }, app.log)
   // A session of a user that does not exist: this job fails on the foreign key.
-  const failed = app.store.openSessions([['orphan', 'no-such-user', 'jti', 0, 0]], { ip: '127.0.0.1', userAgent: null }, 0)
+  const failed = app.store.openSessions([sessionRow('orphan', 'no-such-user', 0, 0)], { ip: '127.0.0.1', userAgent: null }, 0)
   t.equal(await done, 2)
   await t.rejects(failed, { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' })
   const logged = lines.filter((l) => l.audit?.userId === a1.userId && ['logout', 'session_revoked'].includes(l.audit.type))

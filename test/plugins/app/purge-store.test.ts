@@ -6,7 +6,7 @@ import { build, login, logout, me, sqlite } from '../../helper.js'
 // The purge sweeps each table in key order (lib/store/sqlite/ops.ts): here through the real app, with real tokens.
 t.test('expired revocation records and sessions are purged; live ones stay', async (t) => {
   // Two seconds: a token lives at least one whole second after it is issued.
-  const fastify = await build(t, { TOKEN_TTL_SECONDS: '2' })
+  const fastify = await build(t, { TOKEN_TTL_SECONDS: '2', SESSION_IDLE_SECONDS: '2' })
   const count = (table: string) => sqlite(fastify).prepare(`SELECT count(*) FROM ${table}`).pluck().get()
   const gone = await login(fastify)
   t.equal((await logout(fastify, gone.token)).statusCode, 200)

@@ -11,7 +11,7 @@ const events: FastifyPluginAsyncTypebox = async function (fastify) {
       tags: ['sessions'],
       operationId: 'listEvents',
       summary: 'The caller\'s last 50 security events',
-      description: 'Newest first: register, login, login_failed, logout and session_revoked.',
+      description: 'Newest first: register, login, login_failed, logout, session_revoked, password_changed and refresh_token_reused (routine refreshes are audited but not listed).',
       security: [{ bearerAuth: [] }],
       response: {
         200: respond(EventsResponse, 'The caller\'s last 50 security events, newest first.', {

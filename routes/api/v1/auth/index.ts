@@ -5,6 +5,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import register from './register.js'
 import login from './login.js'
+import refresh from './refresh.js'
+import password from './password.js'
 import logout from './logout.js'
 import me from './me.js'
 import sessions from './sessions.js'
@@ -18,7 +20,9 @@ const auth: FastifyPluginAsync = async function (fastify) {
   })
   if (fastify.config.REGISTRATION_ENABLED) await fastify.register(register)
   await fastify.register(login)
+  await fastify.register(refresh)
   await fastify.register(logout)
+  await fastify.register(password)
   await fastify.register(me)
   await fastify.register(sessions)
   await fastify.register(events)

@@ -32,7 +32,7 @@ const login: FastifyPluginAsyncTypebox = async function (fastify) {
       tags: ['auth'],
       operationId: 'login',
       summary: 'Open a session',
-      description: 'Checks the credentials and opens a session; answers its Bearer token. An unknown e-mail and a wrong password give the same 401.',
+      description: 'Checks the credentials and opens a session; answers its Bearer token and its refresh token. An unknown e-mail and a wrong password give the same 401.',
       security: [],
       body: ref(Credentials),
       response: {
@@ -44,7 +44,9 @@ const login: FastifyPluginAsyncTypebox = async function (fastify) {
             tokenType: 'Bearer',
             expiresIn: 3600,
             expiresAt: '2026-11-21T11:00:00.000Z',
-            sessionId: 'q0Yb3r9X2mJ4kLw8Zt1sVA'
+            sessionId: 'q0Yb3r9X2mJ4kLw8Zt1sVA',
+            refreshToken: 'Jz9rT3b1q0Yb3r9X2mJ4kLw8Zt1sVAx2c8Lr0pQ7aNf',
+            refreshExpiresAt: '2026-11-28T10:00:00.000Z'
           }
         }),
         401: failure(401, 'Credenciales inválidas', ['Unknown e-mail or wrong password: the same answer for both.']),

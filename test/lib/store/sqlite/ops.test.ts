@@ -6,7 +6,7 @@
  */
 import t, { type Test } from 'tap'
 import { openDatabase } from '../../../../lib/store/sqlite/open.js'
-import { createOps, type RevocationKey, type SessionKey } from '../../../../lib/store/sqlite/ops.js'
+import { createOps, type RowKey, type SessionKey } from '../../../../lib/store/sqlite/ops.js'
 import { nowSeconds } from '../../../../lib/time.js'
 
 const TOLERANCE = 5
@@ -15,7 +15,7 @@ function setup (t: Test) {
   const db = openDatabase(':memory:')
   t.teardown(() => db.close())
   db.exec("INSERT INTO users VALUES ('u1', 'a@example.com', 'h', 1), ('u2', 'b@example.com', 'h', 1)")
-  return { db, ops: createOps(db, TOLERANCE) }
+  return { db, ops: createOps(db, { toleranceSeconds: TOLERANCE, auditRetentionDays: 0 }) }
 }
 
 t.test('sessions: swept across steps in (user, id) order; live rows and the boundary stay', async (t) => {
@@ -48,7 +48,7 @@ t.test('revocations: swept across steps in the order they were written', async (
   const add = db.prepare("INSERT INTO revoked_tokens (jti, user_id, session_id, expires_at, revoked_at, reason) VALUES (?, 'u1', 's', ?, 0, 'logout_local')")
   for (const [jti, exp] of [['j1', cutoff + 100], ['j2', cutoff - 100], ['j3', cutoff - 1], ['j4', cutoff + 1]] as const) add.run(jti, exp)
   t.strictSame(ops.purgeRevocations({ limit: 2, after: [0] }), { deleted: 1, next: [2] })
-  const second = ops.purgeRevocations({ limit: 2, after: [2] as RevocationKey })
+  const second = ops.purgeRevocations({ limit: 2, after: [2] as RowKey })
   t.strictSame(second, { deleted: 1, next: [4] }, 'a full chunk: the sweep goes on')
   t.strictSame(ops.purgeRevocations({ limit: 2, after: [4] }), { deleted: 0, next: null }, 'nothing after: done')
   t.strictSame(db.prepare('SELECT jti FROM revoked_tokens').pluck().all(), ['j1', 'j4'])

@@ -11,13 +11,14 @@ import Database from 'better-sqlite3'
 import { openDatabase, type DB } from '../../../../lib/store/sqlite/open.js'
 import { createOps } from '../../../../lib/store/sqlite/ops.js'
 import type { SessionInsert } from '../../../../lib/domain.js'
+import { sessionRow } from '../contract.js'
 import { WriteQueue } from '../../../../lib/store/sqlite/write-queue.js'
 import { tempDir } from '../../../helper.js'
 
 const META = { ip: '127.0.0.1', userAgent: 'test' }
 const USER = { id: 'u1', email: 'u1@example.com', hash: 'h', createdAt: 1 }
 const EVENT = { type: 'register' as const, outcome: 'success' as const, userId: 'u1', sessionId: null, jti: null, ip: null, userAgent: null, at: 1 }
-const row = (id: string): SessionInsert => [id, 'u1', `jti-${id}`, Date.now(), Math.floor(Date.now() / 1000) + 3600]
+const row = (id: string): SessionInsert => sessionRow(id, 'u1', Date.now(), Math.floor(Date.now() / 1000) + 3600)
 const open = (q: WriteQueue, ...ids: string[]) => q.run('openSessions', { rows: ids.map(row), meta: META, at: Date.now() })
 
 function tempFile (t: Test): string {
@@ -31,7 +32,7 @@ function setup (t: Test, kind: 'file' | 'memory', wal?: string): Setup {
   const db = openDatabase(kind === 'file' ? tempFile(t) : ':memory:')
   t.teardown(() => { if (db.open) db.close() })
   if (kind === 'file') db.pragma('synchronous = NORMAL')
-  const queue = new WriteQueue(db, createOps(db, 5), kind === 'file' ? { wal: wal ?? `${db.name}-wal` } : {})
+  const queue = new WriteQueue(db, createOps(db, { toleranceSeconds: 5, auditRetentionDays: 0 }), kind === 'file' ? { wal: wal ?? `${db.name}-wal` } : {})
   return { queue, db, sessions: () => db.prepare('SELECT id FROM sessions ORDER BY id').pluck().all() as string[] }
 }
 
@@ -120,7 +121,7 @@ t.test('file: a lock held elsewhere fails the whole batch at once, then it recov
 
 t.test('a closed handle rejects every job of the batch', async (t) => {
   const db = openDatabase(':memory:')
-  const queue = new WriteQueue(db, createOps(db, 5))
+  const queue = new WriteQueue(db, createOps(db, { toleranceSeconds: 5, auditRetentionDays: 0 }))
   const jobs = [queue.run('audit', { event: EVENT }), queue.run('audit', { event: EVENT })]
   db.close()
   for (const job of jobs) await t.rejects(job)

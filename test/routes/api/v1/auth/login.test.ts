@@ -16,7 +16,7 @@ t.test('200 with the token and its session', async (t) => {
   const body = res.json()
   t.strictSame(Object.keys(body), ['success', 'message', 'data'])
   t.equal(body.message, 'Inicio de sesión exitoso')
-  t.strictSame(Object.keys(body.data).sort(), ['expiresAt', 'expiresIn', 'sessionId', 'token', 'tokenType'])
+  t.strictSame(Object.keys(body.data).sort(), ['expiresAt', 'expiresIn', 'refreshExpiresAt', 'refreshToken', 'sessionId', 'token', 'tokenType'])
   t.equal(body.data.tokenType, 'Bearer')
   t.equal(body.data.expiresIn, 3600)
   const expiresAt = Date.parse(body.data.expiresAt)

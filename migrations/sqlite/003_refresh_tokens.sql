@@ -1,0 +1,29 @@
+-- Refresh tokens and session lifetimes.
+--
+-- A session's `expires_at` is now its deadline: idle time after its last
+-- login or refresh (`refreshed_at`, ms), capped by its maximum age. Its
+-- current access token's claims are kept beside it (`token_iat`,
+-- `token_exp`, with `jti`), so that a retried refresh signs the very same
+-- token again. `refresh_gen` is the generation of its current refresh token.
+--
+-- `refresh_tokens` holds the SHA-256 of every refresh token issued, never a
+-- token: a known hash of an older generation is a leaked token. Rows stay
+-- until the session could no longer be alive anyway (`expires_at`: its
+-- maximum age), then the purge takes them.
+--
+-- Sessions opened before this migration keep working until their token
+-- expires; they have no refresh token.
+
+ALTER TABLE sessions ADD COLUMN token_iat INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN token_exp INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN refresh_gen INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN refreshed_at INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET token_iat = created_at / 1000, token_exp = expires_at, refreshed_at = created_at;
+
+CREATE TABLE refresh_tokens (
+  hash       BLOB PRIMARY KEY,
+  user_id    TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  generation INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
