@@ -16,12 +16,23 @@ t.test('every variable has its default when unset or empty', async (t) => {
     PURGE_INTERVAL_SECONDS: 600,
     LOG_LEVEL: 'info',
     TRUST_PROXY: 'false',
+    SESSION_IDLE_SECONDS: 604800,
+    SESSION_MAX_SECONDS: 2592000,
+    REFRESH_REUSE_GRACE_SECONDS: 30,
+    AUDIT_RETENTION_DAYS: 365,
     REQUEST_TIMEOUT_MS: 30000,
     HEADERS_TIMEOUT_MS: 10000
   }
   t.strictSame(loadConfig({}), defaults)
   const empty = Object.fromEntries(Object.keys({ ...defaults, JWT_SECRET: 1, JWT_ISSUER: 1, JWT_AUDIENCE: 1 }).map((k) => [k, '']))
   t.strictSame(loadConfig(empty), defaults, 'empty means unset: JWT_SECRET generated, issuer/audience off')
+})
+
+t.test('session lifetimes: bounded, one line naming the variable', async (t) => {
+  t.throws(() => loadConfig({ REFRESH_REUSE_GRACE_SECONDS: '61' }), { message: 'Invalid configuration: REFRESH_REUSE_GRACE_SECONDS must be an integer from 0 to 60 (got "61")' })
+  t.throws(() => loadConfig({ SESSION_IDLE_SECONDS: '0' }), ConfigError)
+  t.throws(() => loadConfig({ AUDIT_RETENTION_DAYS: '-1' }), ConfigError)
+  t.equal(loadConfig({ AUDIT_RETENTION_DAYS: '0' }).AUDIT_RETENTION_DAYS, 0, '0 keeps the audit trail forever')
 })
 
 t.test('values are converted from their string form', async (t) => {
@@ -42,6 +53,10 @@ t.test('values are converted from their string form', async (t) => {
     PURGE_INTERVAL_SECONDS: '1',
     LOG_LEVEL: 'silent',
     TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+    SESSION_IDLE_SECONDS: '60',
+    SESSION_MAX_SECONDS: '120',
+    REFRESH_REUSE_GRACE_SECONDS: '0',
+    AUDIT_RETENTION_DAYS: '7',
     REQUEST_TIMEOUT_MS: '0',
     HEADERS_TIMEOUT_MS: '500',
     DATABASE_URL: 'postgres://auth:pw@db.example:5432/auth'
@@ -63,6 +78,10 @@ t.test('values are converted from their string form', async (t) => {
     PURGE_INTERVAL_SECONDS: 1,
     LOG_LEVEL: 'silent',
     TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+    SESSION_IDLE_SECONDS: 60,
+    SESSION_MAX_SECONDS: 120,
+    REFRESH_REUSE_GRACE_SECONDS: 0,
+    AUDIT_RETENTION_DAYS: 7,
     REQUEST_TIMEOUT_MS: 0,
     HEADERS_TIMEOUT_MS: 500,
     DATABASE_URL: 'postgres://auth:pw@db.example:5432/auth'
