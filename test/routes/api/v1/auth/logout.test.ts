@@ -155,7 +155,7 @@ t.test('RATE_LIMIT_MAX counts every request, whatever its outcome; 0 turns it of
 })
 
 t.test('a failing store is 500, leaks nothing, and leaves the session untouched', {
-  skip: await onPostgres() && 'breaks the SQLite handle; PostgreSQL\'s failures: test/postgres/faults.test.ts'
+  skip: await onPostgres() && 'breaks the SQLite handle; PostgreSQL\'s failures: test/postgres/instances.test.ts'
 }, async (t) => {
   const app = await build(t)
   const { token } = await login(app)
