@@ -52,6 +52,11 @@ export const ConfigSchema = Type.Object({
   CORS_ORIGINS: Type.Optional(Type.String({
     pattern: '^(\\*|https?://[^/,\\s*]+(,[ ]*https?://[^/,\\s*]+)*)$',
     description: '* or a comma-separated list of origins such as https://app.example.com (scheme, host and port, no path)'
+  })),
+  // Unset: SQLite at DATABASE_PATH. Set: PostgreSQL (docs/CONTRACT.md, README).
+  DATABASE_URL: Type.Optional(Type.String({
+    pattern: '^postgres(ql)?://[^\\s]+$',
+    description: 'a postgres:// or postgresql:// URL'
   }))
 }, { additionalProperties: false })
 
@@ -61,8 +66,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-/** Variables whose value must never be echoed back, not even in an error. */
-const SECRET = new Set(['JWT_SECRET'])
+/** Variables whose value must never be echoed back, not even in an error (a URL may carry a password). */
+const SECRET = new Set(['JWT_SECRET', 'DATABASE_URL'])
 
 /**
  * The JSON Schema validator Fastify validates every request with, already

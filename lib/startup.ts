@@ -4,10 +4,15 @@
 import type { Config } from '../fastify.config.js'
 
 /** The start-up log lines after listen: the database in use and where the docs are. */
-export function startupLines (config: Pick<Config, 'DATABASE_PATH' | 'JWT_SECRET'>, address: string): Array<[Record<string, string>, string]> {
+export function startupLines (config: Pick<Config, 'DATABASE_PATH' | 'DATABASE_URL' | 'JWT_SECRET'>, address: string): Array<[Record<string, string>, string]> {
   const database = config.DATABASE_PATH
   const lines: Array<[Record<string, string>, string]> = []
-  if (database === ':memory:') {
+  if (config.DATABASE_URL !== undefined) {
+    // Never the password a URL may carry.
+    const url = new URL(config.DATABASE_URL)
+    url.password = ''
+    lines.push([{ database: url.toString() }, `database: PostgreSQL ${url.toString()}`])
+  } else if (database === ':memory:') {
     lines.push([{ database }, config.JWT_SECRET === undefined
       ? 'database: :memory: — nothing survives this process, and the generated signing secret dies with it (every token with it)'
       : 'database: :memory: — nothing survives this process'])

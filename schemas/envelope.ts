@@ -72,7 +72,7 @@ const MEANING: Record<Status, [string, Headers?]> = {
   415: ['The body is not `application/json`.'],
   429: ['Too many requests from this address (or for this e-mail on login).', RETRY_AFTER],
   500: ['The store failed; nothing was half done.'],
-  503: ['The server is shutting down: retry on another instance, or once it is back. Nothing was done.']
+  503: ['The server is shutting down, or its database (PostgreSQL) cannot be reached: retry on another instance, or once it is back. Nothing was done.', RETRY_AFTER]
 }
 
 /** One failure response, with the contract's message for `status` unless told otherwise. */

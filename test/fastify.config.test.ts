@@ -58,7 +58,8 @@ t.test('values are converted from their string form', async (t) => {
     REFRESH_REUSE_GRACE_SECONDS: '0',
     AUDIT_RETENTION_DAYS: '7',
     REQUEST_TIMEOUT_MS: '0',
-    HEADERS_TIMEOUT_MS: '500'
+    HEADERS_TIMEOUT_MS: '500',
+    DATABASE_URL: 'postgres://auth:pw@db.example:5432/auth'
   })
   t.strictSame(c, {
     PORT: 0,
@@ -82,9 +83,11 @@ t.test('values are converted from their string form', async (t) => {
     REFRESH_REUSE_GRACE_SECONDS: 0,
     AUDIT_RETENTION_DAYS: 7,
     REQUEST_TIMEOUT_MS: 0,
-    HEADERS_TIMEOUT_MS: 500
+    HEADERS_TIMEOUT_MS: 500,
+    DATABASE_URL: 'postgres://auth:pw@db.example:5432/auth'
   })
   t.equal(loadConfig({ REGISTRATION_ENABLED: 'true' }).REGISTRATION_ENABLED, true)
+  t.equal(loadConfig({ DATABASE_URL: 'postgresql:///auth?host=/run/postgresql' }).DATABASE_URL, 'postgresql:///auth?host=/run/postgresql')
 })
 
 t.test('a bad value is a ConfigError naming the variable and what it expected', async (t) => {
@@ -118,6 +121,10 @@ t.test('a bad value is a ConfigError naming the variable and what it expected', 
   t.equal(err.name, 'ConfigError')
   t.equal(err.message, 'Invalid configuration: JWT_SECRET must be at least 32 characters', 'the secret is never echoed')
   t.notMatch(err.message, '\n', 'one line')
+  for (const url of ['mysql://root:hunter2@db/auth', 'hunter2', 'postgres://root:hunter2@db/a b']) {
+    t.throws(() => loadConfig({ DATABASE_URL: url }),
+      new ConfigError('Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL'), 'the URL and its password are never echoed')
+  }
 })
 
 t.test('TRUST_PROXY maps to Fastify trustProxy', async (t) => {

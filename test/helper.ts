@@ -13,6 +13,7 @@ import config from '../plugins/app/config.js'
 import { loadConfig, type Config } from '../fastify.config.js'
 import { serverOptions } from '../lib/server-options.js'
 import type { SqliteStore } from '../lib/store/sqlite/index.js'
+import type { PostgresStore } from '../lib/store/postgres/index.js'
 import type { SessionRef } from '../lib/domain.js'
 
 import { claimsOf, SECRET } from './jwt.js'
@@ -37,12 +38,44 @@ export const FAST_HASH = { memoryCost: 8, timeCost: 1 }
  * (a logger writing to a stream, for the log tests).
  */
 export async function build (t: Test, env: Record<string, string> = {}, options: FastifyServerOptions = {}, appOptions: AppOptions = {}): Promise<FastifyInstance> {
-  const config = testConfig(env)
+  const config = testConfig({ ...await storeEnv.get(), ...env })
   const fastify = Fastify({ ...serverOptions(config), ...options })
   await fastify.register(fp(app), { config, hashCost: FAST_HASH, ...appOptions })
   await fastify.ready()
   t.teardown(() => fastify.close())
   return fastify
+}
+
+/**
+ * The variables that choose the store of `build()`: none (SQLite in
+ * memory), or a DATABASE_URL of a fresh schema once a file has called
+ * test/pg.ts's `onPostgres()`, which is how the route tests also run on
+ * PostgreSQL (test/postgres/).
+ */
+export const storeEnv = { get: async (): Promise<Record<string, string>> => ({}) }
+
+/** Whether this file's apps run on PostgreSQL (a test that breaks the SQLite handle skips then). */
+export const onPostgres = async () => 'DATABASE_URL' in await storeEnv.get()
+
+/**
+ * Rows of `sql` on the app's database, whichever it is: `?` placeholders
+ * and `AS name` aliases written once, for both (PostgreSQL gets `$n` and
+ * quoted aliases, so that camelCase survives).
+ */
+export async function query<R = Record<string, unknown>> (app: FastifyInstance, sql: string, ...args: unknown[]): Promise<R[]> {
+  const store = app.store as Partial<SqliteStore & PostgresStore>
+  if (store.db !== undefined) {
+    const statement = store.db.prepare(sql)
+    return (statement.reader ? statement.all(...args) : (statement.run(...args), [])) as R[]
+  }
+  let n = 0
+  const text = sql.replace(/\?/g, () => `$${++n}`).replace(/ AS ([a-zA-Z]\w*)/g, ' AS "$1"')
+  return (await store.pool!.query(text, args)).rows as R[]
+}
+
+/** `SELECT count(*) AS n ...` as a number, on either store. */
+export async function count (app: FastifyInstance, sql: string, ...args: unknown[]): Promise<number> {
+  return Number((await query<{ n: number }>(app, sql, ...args))[0]!.n)
 }
 
 /** The SQLite connection behind `app.store`, for tests that look at or break the rows themselves. */

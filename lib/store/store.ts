@@ -94,10 +94,11 @@ export interface Store {
   /** An audit row on its own (a failed login). */
   audit (event: AuditEvent): Promise<void>
   /**
-   * One step of a sweep of `table`: looks at up to `limit` rows after
-   * `after` (null: from the start) and deletes those no longer needed: a
-   * session past its deadline, a revocation or a refresh token hash once its
-   * token could no longer be accepted anyway, an audit row past the retention.
+   * One step of a sweep of `table`, from `after` (null: from the start):
+   * deletes at most `limit` rows no longer needed: a session past its
+   * deadline, a revocation or a refresh token hash once its token could no
+   * longer be accepted anyway, an audit row past the retention. How a step
+   * walks the table, and so what its cursor holds, is the store's own.
    */
   purge (table: PurgeTable, limit: number, after: PurgeCursor | null): Promise<PurgeStep>
 

@@ -23,6 +23,8 @@ export function statusOf (err: Partial<FastifyError>): Status {
 }
 
 export const WWW_AUTHENTICATE = 'Bearer realm="auth-sessions"'
+/** A database restart or failover takes seconds. */
+export const RETRY_AFTER_SECONDS = 5
 
 export default fp(async function errors (fastify) {
   fastify.setErrorHandler(function errorHandler (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
@@ -44,6 +46,8 @@ export default fp(async function errors (fastify) {
         ? WWW_AUTHENTICATE
         : `${WWW_AUTHENTICATE}, error="${err.code === 'AUTH_BODY_TOKEN' ? 'invalid_request' : 'invalid_token'}"`)
     }
+    // RFC 9110 §10.2.3: when to try again, for a store that is down (SPEC §7).
+    if (status === 503) reply.header('retry-after', RETRY_AFTER_SECONDS)
     return reply.code(status).send({ success: false, message })
   })
 

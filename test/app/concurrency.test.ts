@@ -4,7 +4,7 @@
  */
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { build, login, me, sqlite } from '../helper.js'
+import { build, login, me, query } from '../helper.js'
 
 async function serve (t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance, url: string }> {
   const app = await build(t, { RATE_LIMIT_MAX: '0', LOGIN_RATE_LIMIT_MAX: '0', ...env })
@@ -31,9 +31,9 @@ t.test('N concurrent logouts of one token: exactly one 200, the rest 401', async
     t.strictSame(statuses, [200, ...Array(19).fill(401)])
     const bodies = await Promise.all(answers.map((r) => r.json()))
     t.equal(bodies.filter((b) => b.success).length, 1)
-    const revoked = sqlite(app).prepare('SELECT count(*) AS n FROM revoked_tokens WHERE user_id = ?').get(userId) as { n: number }
+    const revoked = (await query(app, 'SELECT count(*) AS n FROM revoked_tokens WHERE user_id = ?', userId))[0] as { n: number }
     t.equal(revoked.n, 1, 'one revocation record')
-    const audited = sqlite(app).prepare("SELECT count(*) AS n FROM audit_events WHERE user_id = ? AND type = 'logout'").get(userId) as { n: number }
+    const audited = (await query(app, "SELECT count(*) AS n FROM audit_events WHERE user_id = ? AND type = 'logout'", userId))[0] as { n: number }
     t.equal(audited.n, 1, 'one audit row')
     t.equal((await me(app, token)).statusCode, 401)
   }
@@ -48,7 +48,7 @@ t.test('logout vs DELETE /sessions/{id} of the same session: exactly one succeed
     const [byLogout, byId] = await Promise.all([logoutOver(url, a1.token), revokeOver(url, a2.token, a1.sessionId)])
     const pair = [byLogout.status, byId.status].sort()
     t.ok(pair[0] === 200 && pair[1] !== 200, `one 200, got ${byLogout.status}/${byId.status}`)
-    const records = sqlite(app).prepare('SELECT reason FROM revoked_tokens WHERE session_id = ?').all(a1.sessionId)
+    const records = await query(app, 'SELECT reason FROM revoked_tokens WHERE session_id = ?', a1.sessionId)
     t.equal(records.length, 1, 'one revocation record')
     t.equal((await me(app, a1.token)).statusCode, 401)
     t.equal((await me(app, a2.token)).statusCode, 200)
@@ -76,6 +76,6 @@ t.test('global logout racing a local logout of another session', async (t) => {
   const [g, l] = await Promise.all([logoutOver(url, a1.token, 'global'), logoutOver(url, a2.token)])
   t.equal(g.status, 200)
   t.ok([200, 401].includes(l.status))
-  const records = sqlite(app).prepare('SELECT count(*) AS n FROM revoked_tokens WHERE user_id = ?').get(a1.userId) as { n: number }
+  const records = (await query(app, 'SELECT count(*) AS n FROM revoked_tokens WHERE user_id = ?', a1.userId))[0] as { n: number }
   t.equal(records.n, 2, 'each session revoked exactly once')
 })

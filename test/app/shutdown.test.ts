@@ -59,6 +59,7 @@ t.test('a request that arrives while the server is closing gets the 503 envelope
     t.equal(res.status, 503, path)
     t.strictSame(await res.json(), body)
     t.equal(res.headers.get('connection'), 'close')
+    if (path !== '/health') t.equal(res.headers.get('retry-after'), '5', 'the envelope says when to retry')
   }
   release()
   await closed

@@ -101,6 +101,8 @@ t.test('checkDatabasePath in-process: creates missing folders, accepts new, empt
 t.test('startup lines and failures', async (t) => {
   t.strictSame(startupLines({ DATABASE_PATH: 'x.db', JWT_SECRET: undefined }, 'http://h:1'),
     [[{ database: 'x.db' }, 'database: x.db'], [{ docs: 'http://h:1/docs' }, 'Swagger UI at http://h:1/docs']])
+  t.strictSame(startupLines({ DATABASE_PATH: 'x.db', DATABASE_URL: 'postgres://u:hunter2@db:5432/auth', JWT_SECRET: undefined }, 'http://h:1')[0],
+    [{ database: 'postgres://u@db:5432/auth' }, 'database: PostgreSQL postgres://u@db:5432/auth'], 'PostgreSQL, never its password')
   t.equal(startupFailure(new Error('boom\n  at somewhere'), { DATABASE_PATH: 'x.db' }), 'Could not start: boom')
   t.equal(startupFailure('plain', { DATABASE_PATH: 'x.db' }), 'Could not start: plain')
 })

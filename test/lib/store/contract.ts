@@ -176,15 +176,16 @@ export function storeContract (t: Test, make: MakeStore): void {
     await open(store, a, 4, -10)
     const toRevoke = await open(store, a, 2)
     for (const s of toRevoke) await store.logout(s, 'local', META)
-    let deleted = 0
-    let steps = 0
-    for (let after = null as Awaited<ReturnType<Store['purge']>>['next']; ; steps++) {
+    const steps: number[] = []
+    for (let after = null as Awaited<ReturnType<Store['purge']>>['next']; ;) {
       const step = await store.purge('sessions', 2, after)
-      deleted += step.deleted
+      steps.push(step.deleted)
       if ((after = step.next) === null) break
     }
-    t.equal(deleted, 4)
-    t.ok(steps >= 3, 'two rows a step')
+    // How a store walks its rows is its own (SQLite: the key in order,
+    // PostgreSQL: the expiry index); what it promises is a bounded step.
+    t.equal(steps.reduce((a, b) => a + b), 4)
+    t.ok(steps.length >= 2 && steps.every((n) => n <= 2), `at most two rows a step (${steps.join(', ')})`)
     t.strictSame((await store.liveSessions(a)).map((s) => s.id).sort(), [...live, ...withinTolerance].map((s) => s.id).sort())
     t.equal((await store.purge('revocations', 100, null)).deleted, 0, 'revocations of live tokens stay')
     t.equal((await store.revocations(100, null)).rows.length, 2)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import argon2 from 'argon2'
-import { build, login, PASSWORD, sqlite } from '../../../../helper.js'
+import { build, login, PASSWORD, query } from '../../../../helper.js'
 import { DUMMY_HASH, HASH_OPTIONS } from '../../../../../plugins/app/users.js'
 
 const URL = '/api/v1/auth/login'
@@ -23,7 +23,7 @@ t.test('200 with the token and its session', async (t) => {
   t.ok(expiresAt >= Math.floor(before / 1000) * 1000 + 3600_000 && expiresAt <= Date.now() + 3600_000)
   t.match(body.data.expiresAt, /Z$/)
   t.equal(res.headers['cache-control'], 'no-store')
-  const row = sqlite(app).prepare('SELECT id FROM sessions WHERE id = ?').get(body.data.sessionId)
+  const row = (await query(app, 'SELECT id FROM sessions WHERE id = ?', body.data.sessionId))[0]
   t.ok(row, 'a session row')
 })
 
@@ -37,7 +37,7 @@ t.test('unknown e-mail and wrong password: the same 401, both audited', async (t
   t.strictSame(unknown.json(), FAILED)
   t.equal(unknown.body, wrong.body)
   t.equal(unknown.headers['www-authenticate'], undefined, 'not a Bearer challenge')
-  const rows = sqlite(app).prepare("SELECT user_id AS userId, outcome FROM audit_events WHERE type = 'login_failed' ORDER BY id").all()
+  const rows = await query(app, "SELECT user_id AS userId, outcome FROM audit_events WHERE type = 'login_failed' ORDER BY id")
   t.strictSame(rows, [{ userId: null, outcome: 'failure' }, { userId, outcome: 'failure' }])
 })
 

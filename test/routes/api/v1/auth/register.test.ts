@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build, PASSWORD, sqlite } from '../../../../helper.js'
+import { build, PASSWORD, query } from '../../../../helper.js'
 import { HASH_OPTIONS } from '../../../../../plugins/app/users.js'
 
 const URL = '/api/v1/auth/register'
@@ -17,14 +17,14 @@ t.test('201 with the user; e-mail stored lower-cased; 409 on a duplicate in any 
   t.equal(body.data.user.email, 'ada@example.com')
   t.match(body.data.user.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
   t.equal(res.headers['cache-control'], 'no-store')
-  const row = sqlite(app).prepare('SELECT email, password_hash AS hash FROM users').get() as { email: string, hash: string }
+  const row = (await query(app, 'SELECT email, password_hash AS hash FROM users'))[0] as { email: string, hash: string }
   t.equal(row.email, 'ada@example.com')
   t.match(row.hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/, 'argon2id at OWASP parameters')
   t.notMatch(row.hash, PASSWORD)
   const dup = await app.inject({ method: 'POST', url: URL, payload: { email: 'ADA@example.com', password: 'another password' } })
   t.equal(dup.statusCode, 409)
   t.strictSame(dup.json(), { success: false, message: 'El correo ya está registrado' })
-  t.equal((sqlite(app).prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 1)
+  t.equal(((await query(app, 'SELECT count(*) AS n FROM users'))[0] as { n: number }).n, 1)
 })
 
 t.test('400 on a bad body, nothing created', async (t) => {
@@ -48,7 +48,7 @@ t.test('400 on a bad body, nothing created', async (t) => {
     t.equal(res.statusCode, 400, JSON.stringify(payload).slice(0, 60))
     t.strictSame(res.json(), BAD)
   }
-  t.equal((sqlite(app).prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n, 0)
+  t.equal(((await query(app, 'SELECT count(*) AS n FROM users'))[0] as { n: number }).n, 0)
 })
 
 t.test('passwords are counted in code points: 128 emoji pass, 8 emoji pass', async (t) => {
@@ -88,6 +88,6 @@ t.test('concurrent registrations of one e-mail: exactly one 201, the rest 409', 
   const answers = await Promise.all(['race@example.com', 'RACE@example.com', 'Race@Example.com', 'race@EXAMPLE.com'].map((email) =>
     app.inject({ method: 'POST', url: URL, payload: { email, password: PASSWORD } })))
   t.strictSame(answers.map((r) => r.statusCode).sort(), [201, 409, 409, 409])
-  t.strictSame(sqlite(app).prepare('SELECT count(*) AS n FROM users').get(), { n: 1 })
-  t.strictSame(sqlite(app).prepare("SELECT count(*) AS n FROM audit_events WHERE type = 'register'").get(), { n: 1 }, 'one register event')
+  t.strictSame((await query(app, 'SELECT count(*) AS n FROM users'))[0], { n: 1 })
+  t.strictSame((await query(app, "SELECT count(*) AS n FROM audit_events WHERE type = 'register'"))[0], { n: 1 }, 'one register event')
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { build, login, logout, me, UNAUTHORIZED, sqlite } from '../../../../helper.js'
+import { build, login, logout, me, UNAUTHORIZED, query } from '../../../../helper.js'
 
 const NOT_FOUND = { success: false, message: 'Recurso no encontrado' }
 const list = (app: FastifyInstance, token: string) =>
@@ -15,8 +15,8 @@ t.test('the list: live sessions of the caller only, newest first, current flagge
   const a2 = await login(app, a1.email, { 'user-agent': 'laptop' })
   const b = await login(app)
   // An expired session not yet purged is not live.
-  sqlite(app).prepare('INSERT INTO sessions (id, user_id, jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-    .run('expired-session', a1.userId, 'expired-jti', Date.now(), Math.floor(Date.now() / 1000) - 10)
+  await query(app, 'INSERT INTO sessions (id, user_id, jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+    'expired-session', a1.userId, 'expired-jti', Date.now(), Math.floor(Date.now() / 1000) - 10)
   const res = await list(app, a1.token)
   t.equal(res.statusCode, 200)
   const body = res.json()
@@ -42,9 +42,9 @@ t.test('revoke one of my sessions by id: 200, that token is dead, mine lives', a
   t.equal((await me(app, a2.token)).statusCode, 401)
   t.equal((await me(app, a1.token)).statusCode, 200)
   t.equal((await revoke(app, a1.token, a2.sessionId)).statusCode, 404, 'already revoked')
-  const row = sqlite(app).prepare('SELECT reason, session_id AS sid FROM revoked_tokens').get()
+  const row = (await query(app, 'SELECT reason, session_id AS sid FROM revoked_tokens'))[0]
   t.strictSame(row, { reason: 'session_revoked', sid: a2.sessionId })
-  const audit = sqlite(app).prepare("SELECT type, session_id AS sid FROM audit_events WHERE type = 'session_revoked'").all()
+  const audit = await query(app, "SELECT type, session_id AS sid FROM audit_events WHERE type = 'session_revoked'")
   t.strictSame(audit, [{ type: 'session_revoked', sid: a2.sessionId }])
 })
 
@@ -111,10 +111,10 @@ t.test('the caller\'s own session revoked between authentication and the write: 
 t.test('an expired session of mine (not yet purged) is not live: 404, like the list says', async (t) => {
   const app = await build(t)
   const a = await login(app)
-  sqlite(app).prepare('INSERT INTO sessions (id, user_id, jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-    .run('expired-session', a.userId, 'expired-jti', Date.now() - 7200_000, Math.floor(Date.now() / 1000) - 10)
+  await query(app, 'INSERT INTO sessions (id, user_id, jti, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+    'expired-session', a.userId, 'expired-jti', Date.now() - 7200_000, Math.floor(Date.now() / 1000) - 10)
   const res = await revoke(app, a.token, 'expired-session')
   t.equal(res.statusCode, 404)
   t.strictSame(res.json(), NOT_FOUND)
-  t.strictSame(sqlite(app).prepare('SELECT count(*) AS n FROM revoked_tokens').get(), { n: 0 }, 'no revocation recorded')
+  t.strictSame((await query(app, 'SELECT count(*) AS n FROM revoked_tokens'))[0], { n: 0 }, 'no revocation recorded')
 })

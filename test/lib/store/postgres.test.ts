@@ -1,0 +1,146 @@
+/**
+ * The PostgreSQL store runs the contract suite, each test on a schema of its
+ * own (test/pg.ts), and shows what only it promises: migrations applied once
+ * under a lock, a schema newer than the code refused, the start-up failure
+ * in one line without the password, a lost database as a 503.
+ */
+import t, * as Tap from 'tap'
+import pg from 'pg'
+import { createPostgresStore, type PostgresStore } from '../../../lib/store/postgres/index.js'
+import { migrate, migrations } from '../../../lib/store/postgres/migrate.js'
+import { isUnavailable } from '../../../lib/store/postgres/pool.js'
+import { OPEN_CHUNK, PURGE_LOCK } from '../../../lib/store/postgres/writes.js'
+import type { SessionInsert } from '../../../lib/domain.js'
+import { nowSeconds } from '../../../lib/time.js'
+import { sessionOf, sessionRow, storeContract } from './contract.js'
+import { freshUrl, postgresOrSkip, proxy, TEST_DATABASE_URL, withDatabase } from '../../pg.js'
+import { waitFor } from '../../helper.js'
+
+/** A session row as login opens it, with the jti the test names. */
+const withJti = (row: SessionInsert, jti: string): SessionInsert => { row[2] = jti; return row }
+
+const log = { warn () {} }
+const available = await postgresOrSkip()
+
+if (available) {
+  t.test('contract: PostgreSQL', async (t) => {
+    storeContract(t, async (t, times) => {
+      const store = await createPostgresStore({ url: await freshUrl(), ...times, log })
+      t.teardown(() => store.close())
+      return store
+    })
+  })
+}
+
+/** A store on its own schema, closed when `t` ends. */
+async function open (t: Tap.Test, url?: string, warn: (...args: unknown[]) => void = () => {}): Promise<PostgresStore> {
+  const store = await createPostgresStore({ url: url ?? await freshUrl(), toleranceSeconds: 0, auditRetentionDays: 0, log: { warn } })
+  t.teardown(() => store.close())
+  return store
+}
+
+const META = { ip: '192.0.2.1', userAgent: 'pg' }
+
+if (available) {
+  t.test('three instances starting at once on an empty schema apply each migration exactly once', async (t) => {
+    const url = await freshUrl()
+    const stores = await Promise.all([open(t, url), open(t, url), open(t, url)])
+    const { rows } = await stores[0]!.pool.query('SELECT version, name FROM schema_migrations ORDER BY version')
+    t.strictSame(rows, migrations().map((m) => ({ version: m.version, name: m.name })))
+    t.equal(stores[1]!.description, stores[2]!.description)
+  })
+
+  t.test('a schema newer than the code stops the store with one line; nothing half-applied', async (t) => {
+    const url = await freshUrl()
+    const store = await open(t, url)
+    await store.pool.query("INSERT INTO schema_migrations (version, name) VALUES (999, '999_future.sql')")
+    await t.rejects(createPostgresStore({ url, toleranceSeconds: 0, auditRetentionDays: 0, log }),
+      { name: 'SchemaTooNewError', message: `DATABASE_URL: the database schema is at version 999, newer than this code's ${migrations().at(-1)!.version}: run a newer release` })
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    t.teardown(() => client.end())
+    await t.rejects(migrate(client, []), /schema is at version 999, newer than this code's 0/)
+    await client.end()
+    // A migration that fails half-way leaves nothing behind: its connection ends, which rolls it back.
+    const broken = { version: 1000, name: '1000_broken.sql', sql: 'CREATE TABLE half_done (x int); SELECT 1 / 0' }
+    const again = new pg.Client({ connectionString: url })
+    await again.connect()
+    t.teardown(() => again.end())
+    await t.rejects(migrate(again, [...migrations(), { ...broken, version: 999 }, broken]), /division by zero/)
+    await again.end()
+    const { rows } = await store.pool.query("SELECT to_regclass('half_done') AS t, max(version) AS v FROM schema_migrations")
+    t.strictSame(rows, [{ t: null, v: 999 }])
+  })
+
+  t.test('unreachable at start: one line naming DATABASE_URL, never its password', async (t) => {
+    const err = await createPostgresStore({ url: 'postgres://root:hunter2@127.0.0.1:1/auth', toleranceSeconds: 0, auditRetentionDays: 0, log }).catch((e: Error) => e) as Error
+    t.equal(err.message, 'DATABASE_URL: PostgreSQL at postgres://root@127.0.0.1:1/auth cannot be used: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1')
+    t.notMatch(err.message, /hunter2|\n/)
+    const missing = withDatabase(TEST_DATABASE_URL, 'auth_sessions_no_such_database')
+    await t.rejects(createPostgresStore({ url: missing, toleranceSeconds: 0, auditRetentionDays: 0, log }),
+      { message: /^DATABASE_URL: PostgreSQL at .*auth_sessions_no_such_database cannot be used: 3D000 database "auth_sessions_no_such_database" does not exist$/ })
+  })
+
+  t.test('the description names the database without the password', async (t) => {
+    const url = new URL(await freshUrl())
+    url.password = 'hunter2'
+    const store = await open(t, url.toString())
+    t.notMatch(store.description, 'hunter2')
+    t.match(store.description, /^PostgreSQL postgres:\/\/root@127\.0\.0\.1/)
+  })
+
+  t.test('the database lost while running: reads and writes fail with a 503, and work again once it is back', async (t) => {
+    const px = await proxy(t, await freshUrl())
+    const warnings: string[] = []
+    const store = await open(t, px.url, (_o, msg) => warnings.push(msg as string))
+    await store.register({ id: 'u1', email: 'a@example.com', hash: 'h', createdAt: 1 }, { type: 'register', outcome: 'success', userId: 'u1', sessionId: null, jti: null, ip: null, userAgent: null, at: 1 })
+    await store.openSessions([withJti(sessionRow('s1', 'u1', Date.now(), nowSeconds() + 60), 'j1')], META, Date.now())
+    await px.down()
+    await waitFor('the idle connection to be reported lost', () => warnings.length > 0)
+    t.equal(warnings[0], 'an idle PostgreSQL connection was lost')
+    const unavailable = { code: 'SERVICE_UNAVAILABLE', statusCode: 503 }
+    await t.rejects(sessionOf(store, 'u1', 's1'), unavailable)
+    await t.rejects(store.logout({ id: 's1', userId: 'u1', jti: 'j1' }, 'local', META), unavailable)
+    await t.rejects(store.ping(), unavailable)
+    await t.rejects(store.liveSessions('u1'), unavailable)
+    await px.up()
+    t.match(await sessionOf(store, 'u1', 's1'), { id: 's1', email: 'a@example.com' }, 'recovered without a restart')
+    t.equal((await store.logout({ id: 's1', userId: 'u1', jti: 'j1' }, 'local', META)).count, 1)
+  })
+
+  t.test('a statement that is wrong is not a 503: it fails as itself, nothing written', async (t) => {
+    const store = await open(t)
+    await store.register({ id: 'u1', email: 'a@example.com', hash: 'h', createdAt: 1 }, { type: 'register', outcome: 'success', userId: 'u1', sessionId: null, jti: null, ip: null, userAgent: null, at: 1 })
+    const at = Date.now()
+    const rows = Array.from({ length: OPEN_CHUNK + 10 }, (_, i): SessionInsert => withJti(sessionRow(`s${i}`, 'u1', at, nowSeconds() + 60), `j${i}`))
+    await store.openSessions(rows, META, at)
+    t.equal((await store.liveSessions('u1')).length, OPEN_CHUNK + 10, 'a seed larger than one statement, in one transaction')
+    const dup = Array.from({ length: OPEN_CHUNK + 1 }, (_, i): SessionInsert => withJti(sessionRow(`n${i}`, 'u1', at, nowSeconds() + 60), `k${i}`))
+    dup.push(withJti(sessionRow('s0', 'u1', at, nowSeconds() + 60), 'again'))
+    const err = await store.openSessions(dup, META, at).catch((e: Error & { code?: string }) => e)
+    t.match(err, { code: '23505' }, 'a unique violation, as it is (a 500)')
+    t.equal((await store.liveSessions('u1')).length, OPEN_CHUNK + 10, 'all or nothing')
+  })
+
+  t.test('purge: one instance at a time; another instance\'s batch ends this sweep', async (t) => {
+    const store = await open(t)
+    const other = await store.pool.connect()
+    t.teardown(() => other.release(true))
+    await other.query('SELECT pg_advisory_lock($1)', [PURGE_LOCK])
+    t.strictSame(await store.purge('sessions', 10, null), { deleted: 0, next: null })
+    await other.query('SELECT pg_advisory_unlock($1)', [PURGE_LOCK])
+    t.strictSame(await store.purge('revocations', 10, null), { deleted: 0, next: null })
+  })
+
+  t.test('which failures are the database being unavailable', async (t) => {
+    const dbError = (code: string) => Object.assign(new pg.DatabaseError('x', 1, 'error'), { code })
+    for (const code of ['08006', '08001', '53300', '57P01', '57014', '55P03']) t.ok(isUnavailable(dbError(code)), code)
+    for (const code of ['08P01', '23505', '42P01', '40P01']) t.notOk(isUnavailable(dbError(code)), code)
+    t.ok(isUnavailable(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })))
+    t.ok(isUnavailable(new Error('Connection terminated unexpectedly')))
+    t.ok(isUnavailable(new Error('timeout exceeded when trying to connect')))
+    t.notOk(isUnavailable(new TypeError('x is not a function')))
+    t.notOk(isUnavailable('a string'))
+    t.notOk(isUnavailable(new pg.DatabaseError('no code', 1, 'error')))
+  })
+}

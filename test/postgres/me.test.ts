@@ -1,0 +1,4 @@
+// The route tests of routes/api/v1/auth/me.ts, on PostgreSQL (test/pg.ts).
+import { runOnPostgres } from '../pg.js'
+
+if (await runOnPostgres()) await import('../routes/api/v1/auth/me.test.js')
