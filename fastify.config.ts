@@ -43,7 +43,10 @@ export const ConfigSchema = Type.Object({
     description: 'true, false, a hop count or a comma-separated list of addresses'
   }),
   REQUEST_TIMEOUT_MS: Int(0, 3_600_000, 30_000, 'an integer from 0 to 3600000'),
-  HEADERS_TIMEOUT_MS: Int(0, 3_600_000, 10_000, 'an integer from 0 to 3600000')
+  HEADERS_TIMEOUT_MS: Int(0, 3_600_000, 10_000, 'an integer from 0 to 3600000'),
+  // §7: shared rate limits and the shared revocation list; unset, neither.
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]+$', description: 'a redis:// or rediss:// URL' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'auth-sessions:', maxLength: 256, pattern: '^\\S*$', description: 'a prefix of up to 256 characters without spaces' })
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
@@ -53,7 +56,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose value must never be echoed back, not even in an error. */
-const SECRET = new Set(['JWT_SECRET'])
+const SECRET = new Set(['JWT_SECRET', 'REDIS_URL'])
 
 /**
  * The JSON Schema validator Fastify validates every request with, already

@@ -11,6 +11,10 @@
  * token and user, in the same transaction as the revocation records and
  * audit rows of every session the scope covers (lib/store/store.ts). Of two
  * logouts of one token, the second finds nothing to end: 401.
+ *
+ * Once committed, and before the answer, the revoked tokens are published
+ * to the shared revocation list (plugins/app/revocation-list.ts): other
+ * services learn of a revocation before its client does, whenever Redis is up.
  */
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
@@ -73,7 +77,7 @@ declare module 'fastify' {
 const refOf = (s: SessionRef): SessionRef => ({ id: s.id, jti: s.jti, userId: s.userId })
 
 export default fp(async function sessions (fastify) {
-  const { store, audit, tokens } = fastify
+  const { store, audit, tokens, revocationList } = fastify
 
   /** Issues a token for a new session: the row to write and what the client gets. */
   function issue (userId: string, at: number): { row: SessionInsert, opened: OpenedSession } {
@@ -116,14 +120,16 @@ export default fp(async function sessions (fastify) {
     },
 
     async logout (current, scope, meta, log) {
-      const { count, events } = await store.logout(refOf(current), scope, meta)
+      const { count, events, revoked } = await store.logout(refOf(current), scope, meta)
       audit.log(log, events)
+      await revocationList.publish(revoked)
       return count
     },
 
     async revokeById (current, id, meta, log) {
-      const { outcome, events } = await store.revokeById(refOf(current), id, meta)
+      const { outcome, events, revoked } = await store.revokeById(refOf(current), id, meta)
       audit.log(log, events)
+      await revocationList.publish(revoked)
       return outcome
     },
 
@@ -139,4 +145,4 @@ export default fp(async function sessions (fastify) {
     }
   }
   fastify.decorate('sessions', service)
-}, { name: 'sessions', dependencies: ['store', 'audit', 'tokens'] })
+}, { name: 'sessions', dependencies: ['store', 'audit', 'tokens', 'revocation-list'] })
