@@ -101,9 +101,11 @@ export function createRevocationList (opts: RevocationListOptions): SharedRevoca
       if (page.rows.length > 0) await write(page.rows)
       count += page.rows.length
       after = page.next
-    } while (after !== null && !closed)
+      // Closing: the lock expires, and another instance (or the next start) refills.
+      if (closed) return
+    } while (after !== null)
     // A flush during the refill took the lock with it: not done, go again.
-    if (closed || await redis.revocationListFilled(FILLING, FILLED, token, startedAt) !== 1) return
+    if (await redis.revocationListFilled(FILLING, FILLED, token, startedAt) !== 1) return
     if (owed !== null && owed <= startedAt) owed = null
     log.info({ count, ms: Date.now() - startedAt }, 'revocation list refilled from the store')
   }
