@@ -64,7 +64,7 @@ export interface RedisKit {
   url: string
   /** The test's own REDIS_KEY_PREFIX. */
   prefix: string
-  /** A client without prefix on `url`. */
+  /** A client without prefix on `url`, that reconnects. */
   client: Redis
   env: { REDIS_URL: string, REDIS_KEY_PREFIX: string }
   /** Every key of the test's prefix (without it). */
@@ -74,7 +74,8 @@ export interface RedisKit {
 /** A unique prefix on `url` and a client to look with; the prefix's keys are deleted at teardown. */
 export async function redisKit (t: Test, url = TEST_REDIS_URL): Promise<RedisKit> {
   const prefix = `test:${randomId()}:`
-  const client = rawClient(url)
+  // Reconnects on its own: some tests stop and restart the server under it.
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 })
   client.on('error', () => {})
   await client.connect()
   const keys = async () => (await scan(client, prefix)).map((k) => k.slice(prefix.length))
