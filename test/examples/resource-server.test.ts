@@ -34,5 +34,11 @@ if (await redisAvailable(t)) {
     const revoked = await orders(s.token)
     t.equal(revoked.statusCode, 401)
     t.strictSame(revoked.json(), { error: 'token revoked' })
+
+    // Its default prefix is the service's default: it reads only.
+    const plain = resourceServer({ secret: SECRET, redisUrl: kit.url })
+    t.teardown(() => plain.close())
+    const live = await login(auth)
+    t.equal((await plain.inject({ method: 'GET', url: '/orders', headers: { authorization: `Bearer ${live.token}` } })).statusCode, 200)
   })
 }

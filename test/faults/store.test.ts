@@ -127,4 +127,11 @@ t.test('a database that is gone: /health 503, routes 500 envelope', async (t) =>
   t.equal(res.statusCode, 500)
   t.same(res.json(), INTERNAL)
   assertNoLeak(t, res, victim.token)
+  // The session lookups themselves: the auth hook's, and the one a bad body makes.
+  const who = await me(app, victim.token)
+  t.equal(who.statusCode, 500)
+  t.same(who.json(), INTERNAL)
+  const bad = await logout(app, victim.token, { token: victim.token, scope: 'everywhere' })
+  t.equal(bad.statusCode, 500)
+  t.same(bad.json(), INTERNAL)
 })

@@ -49,10 +49,12 @@ export async function createSqliteStore (opts: SqliteStoreOptions): Promise<Sqli
     writes = new WriteQueue(db, ops, { wal: `${db.name}-wal` })
     try {
       checkpointer = await startCheckpointer(db, { log: opts.log })
-    } catch (err) /* c8 ignore next 3 -- a worker thread that cannot start: out of memory or threads */ {
+      /* c8 ignore start -- a worker thread that cannot start: out of memory or threads */
+    } catch (err) {
       db.close()
       throw err
     }
+    /* c8 ignore stop */
   }
 
   const COLUMNS = `s.id, s.user_id AS userId, s.jti, s.created_at AS createdAt, s.expires_at AS expiresAt,
