@@ -10,6 +10,8 @@ import { loadConfig, type Config } from './fastify.config.js'
 import config from './plugins/app/config.js'
 import store from './plugins/app/store.js'
 import secret from './plugins/app/secret.js'
+import redis from './plugins/app/redis.js'
+import revocationList from './plugins/app/revocation-list.js'
 import jwt from './plugins/external/jwt.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import cors from './plugins/external/cors.js'
@@ -42,6 +44,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   // The store comes first: the signing key may live in it.
   await fastify.register(store)
   await fastify.register(secret)
+  // Before the rate limiter, which counts in it when REDIS_URL is set.
+  await fastify.register(redis)
 
   await fastify.register(jwt)
   await fastify.register(rateLimit)
@@ -54,6 +58,7 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
 
   await fastify.register(audit)
   await fastify.register(tokens)
+  await fastify.register(revocationList)
   await fastify.register(users, { hashCost: opts.hashCost })
   await fastify.register(sessions)
   await fastify.register(auth)

@@ -57,7 +57,10 @@ export const ConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({
     pattern: '^postgres(ql)?://[^\\s]+$',
     description: 'a postgres:// or postgresql:// URL'
-  }))
+  })),
+  // §7: shared rate limits and the shared revocation list; unset, neither.
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://[^\\s]+$', description: 'a redis:// or rediss:// URL' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'auth-sessions:', maxLength: 256, pattern: '^\\S*$', description: 'a prefix of up to 256 characters without spaces' })
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>
@@ -67,7 +70,7 @@ export class ConfigError extends Error {
 }
 
 /** Variables whose value must never be echoed back, not even in an error (a URL may carry a password). */
-const SECRET = new Set(['JWT_SECRET', 'DATABASE_URL'])
+const SECRET = new Set(['JWT_SECRET', 'DATABASE_URL', 'REDIS_URL'])
 
 /**
  * The JSON Schema validator Fastify validates every request with, already

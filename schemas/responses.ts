@@ -23,8 +23,12 @@ export const EventsResponse = Success('EventsResponse', 'Eventos de seguridad',
   Type.Object({ events: Type.Array(ref(EventView)) }, { additionalProperties: false }))
 
 /** `GET /health`: outside the envelope, as the contract says. */
-export const HealthOk = Type.Object({ status: Type.Literal('ok') }, { $id: 'HealthOk', additionalProperties: false })
-export const HealthUnavailable = Type.Object({ status: Type.Literal('unavailable') }, { $id: 'HealthUnavailable', additionalProperties: false })
+/** With REDIS_URL set, whether Redis answers; its outage alone keeps the instance healthy (§7). */
+const redis = Type.Optional(Type.Union([Type.Literal('ok'), Type.Literal('unavailable')], {
+  description: 'Present when Redis is configured: whether it answers a PING.'
+}))
+export const HealthOk = Type.Object({ status: Type.Literal('ok'), redis }, { $id: 'HealthOk', additionalProperties: false })
+export const HealthUnavailable = Type.Object({ status: Type.Literal('unavailable'), redis }, { $id: 'HealthUnavailable', additionalProperties: false })
 
 /** Every shared schema, in the order the document lists them. */
 export const sharedSchemas = [

@@ -21,11 +21,12 @@ t.test('every variable has its default when unset or empty', async (t) => {
     REFRESH_REUSE_GRACE_SECONDS: 30,
     AUDIT_RETENTION_DAYS: 365,
     REQUEST_TIMEOUT_MS: 30000,
-    HEADERS_TIMEOUT_MS: 10000
+    HEADERS_TIMEOUT_MS: 10000,
+    REDIS_KEY_PREFIX: 'auth-sessions:'
   }
   t.strictSame(loadConfig({}), defaults)
-  const empty = Object.fromEntries(Object.keys({ ...defaults, JWT_SECRET: 1, JWT_ISSUER: 1, JWT_AUDIENCE: 1 }).map((k) => [k, '']))
-  t.strictSame(loadConfig(empty), defaults, 'empty means unset: JWT_SECRET generated, issuer/audience off')
+  const empty = Object.fromEntries(Object.keys({ ...defaults, JWT_SECRET: 1, JWT_ISSUER: 1, JWT_AUDIENCE: 1, REDIS_URL: 1 }).map((k) => [k, '']))
+  t.strictSame(loadConfig(empty), defaults, 'empty means unset: JWT_SECRET generated, issuer/audience off, no Redis')
 })
 
 t.test('session lifetimes: bounded, one line naming the variable', async (t) => {
@@ -59,7 +60,9 @@ t.test('values are converted from their string form', async (t) => {
     AUDIT_RETENTION_DAYS: '7',
     REQUEST_TIMEOUT_MS: '0',
     HEADERS_TIMEOUT_MS: '500',
-    DATABASE_URL: 'postgres://auth:pw@db.example:5432/auth'
+    DATABASE_URL: 'postgres://auth:pw@db.example:5432/auth',
+    REDIS_URL: 'rediss://user:pw@cache.internal:6380/2',
+    REDIS_KEY_PREFIX: 'prod:auth:'
   })
   t.strictSame(c, {
     PORT: 0,
@@ -84,7 +87,9 @@ t.test('values are converted from their string form', async (t) => {
     AUDIT_RETENTION_DAYS: 7,
     REQUEST_TIMEOUT_MS: 0,
     HEADERS_TIMEOUT_MS: 500,
-    DATABASE_URL: 'postgres://auth:pw@db.example:5432/auth'
+    DATABASE_URL: 'postgres://auth:pw@db.example:5432/auth',
+    REDIS_URL: 'rediss://user:pw@cache.internal:6380/2',
+    REDIS_KEY_PREFIX: 'prod:auth:'
   })
   t.equal(loadConfig({ REGISTRATION_ENABLED: 'true' }).REGISTRATION_ENABLED, true)
   t.equal(loadConfig({ DATABASE_URL: 'postgresql:///auth?host=/run/postgresql' }).DATABASE_URL, 'postgresql:///auth?host=/run/postgresql')
@@ -111,7 +116,9 @@ t.test('a bad value is a ConfigError naming the variable and what it expected', 
     ['REQUEST_TIMEOUT_MS', '3600001', 'an integer from 0 to 3600000'],
     ['HEADERS_TIMEOUT_MS', 'x', 'an integer from 0 to 3600000'],
     ['JWT_ISSUER', 'i'.repeat(257), 'a string of 1 to 256 characters'],
-    ['JWT_AUDIENCE', 'a'.repeat(257), 'a string of 1 to 256 characters']
+    ['JWT_AUDIENCE', 'a'.repeat(257), 'a string of 1 to 256 characters'],
+    ['REDIS_KEY_PREFIX', 'a b:', 'a prefix of up to 256 characters without spaces'],
+    ['REDIS_KEY_PREFIX', 'p'.repeat(257), 'a prefix of up to 256 characters without spaces']
   ]
   for (const [name, value, expected] of bad) {
     t.throws(() => loadConfig({ [name]: value }), new ConfigError(`Invalid configuration: ${name} must be ${expected} (got ${JSON.stringify(value)})`), `${name}=${value}`)
@@ -124,6 +131,10 @@ t.test('a bad value is a ConfigError naming the variable and what it expected', 
   for (const url of ['mysql://root:hunter2@db/auth', 'hunter2', 'postgres://root:hunter2@db/a b']) {
     t.throws(() => loadConfig({ DATABASE_URL: url }),
       new ConfigError('Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL'), 'the URL and its password are never echoed')
+  }
+  for (const url of ['http://cache:6379', 'cache:6379', 'redis://']) {
+    const e = t.throws(() => loadConfig({ REDIS_URL: url })) as Error
+    t.equal(e.message, 'Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL', `${url}: its password is never echoed`)
   }
 })
 

@@ -110,13 +110,13 @@ let counter = 0
 export const PASSWORD = 'correct horse battery'
 
 /** Registers a fresh user (or reuses `email`) and logs in once. */
-export async function login (fastify: FastifyInstance, email?: string, headers: Record<string, string> = {}): Promise<Login> {
+export async function login (fastify: FastifyInstance, email?: string, headers: Record<string, string> = {}, password = PASSWORD): Promise<Login> {
   if (email === undefined) {
     email = `user${++counter}@example.com`
     const r = await fastify.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email, password: PASSWORD } })
     if (r.statusCode !== 201) throw new Error(`register: ${r.statusCode} ${r.body}`)
   }
-  const res = await fastify.inject({ method: 'POST', url: '/api/v1/auth/login', headers, payload: { email, password: PASSWORD } })
+  const res = await fastify.inject({ method: 'POST', url: '/api/v1/auth/login', headers, payload: { email, password } })
   if (res.statusCode !== 200) throw new Error(`login: ${res.statusCode} ${res.body}`)
   const data = res.json().data
   const me = await fastify.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${data.token}` } })

@@ -11,6 +11,10 @@
  * token and user, in the same transaction as the revocation records and
  * audit rows of every session the scope covers (lib/store/store.ts). Of two
  * logouts of one token, the second finds nothing to end: 401.
+ *
+ * Once committed, and before the answer, the revoked tokens are published
+ * to the shared revocation list (plugins/app/revocation-list.ts): other
+ * services learn of a revocation before its client does, whenever Redis is up.
  */
 import fp from 'fastify-plugin'
 import type { FastifyBaseLogger } from 'fastify'
@@ -84,7 +88,7 @@ declare module 'fastify' {
 const refOf = (s: SessionRef): SessionRef => ({ id: s.id, jti: s.jti, userId: s.userId })
 
 export default fp(async function sessions (fastify) {
-  const { store, audit, tokens, config } = fastify
+  const { store, audit, tokens, config, revocationList } = fastify
   const policy: SessionPolicy = {
     ttlSeconds: config.TOKEN_TTL_SECONDS,
     idleSeconds: config.SESSION_IDLE_SECONDS,
@@ -146,14 +150,16 @@ export default fp(async function sessions (fastify) {
     },
 
     async logout (current, scope, meta, log) {
-      const { count, events } = await store.logout(refOf(current), scope, meta)
+      const { count, events, revoked } = await store.logout(refOf(current), scope, meta)
       audit.log(log, events)
+      await revocationList.publish(revoked)
       return count
     },
 
     async revokeById (current, id, meta, log) {
-      const { outcome, events } = await store.revokeById(refOf(current), id, meta)
+      const { outcome, events, revoked } = await store.revokeById(refOf(current), id, meta)
       audit.log(log, events)
+      await revocationList.publish(revoked)
       return outcome
     },
 
@@ -166,9 +172,12 @@ export default fp(async function sessions (fastify) {
         case 'reused':
           log.warn({ sessionId: decided.events[0]?.sessionId }, 'refresh token reused: the session is ended')
           audit.log(log, decided.events)
+          await revocationList.publish(decided.revoked)
           return undefined
         case 'rotated':
           audit.log(log, decided.events)
+          // The replaced access token, on the shared list before the new one is handed out.
+          await revocationList.publish(decided.revoked)
       }
       // Rotated or replayed: the same claims always give the same token.
       return opened(decided.claims, tokens.sign(decided.claims), successor, decided.deadline)
@@ -186,4 +195,4 @@ export default fp(async function sessions (fastify) {
     }
   }
   fastify.decorate('sessions', service)
-}, { name: 'sessions', dependencies: ['config', 'secret', 'store', 'audit', 'tokens'] })
+}, { name: 'sessions', dependencies: ['config', 'secret', 'store', 'audit', 'tokens', 'revocation-list'] })

@@ -60,7 +60,7 @@ export const normalizeEmail = (email: string): string => email.trim().toLowerCas
 
 export default fp<{ hashCost?: HashCost | undefined }>(async function users (fastify, opts) {
   const hashOptions = { ...HASH_OPTIONS, ...opts.hashCost }
-  const { store, audit } = fastify
+  const { store, audit, revocationList } = fastify
 
   fastify.decorate('users', {
     async register (rawEmail, password, meta, log) {
@@ -91,7 +91,8 @@ export default fp<{ hashCost?: HashCost | undefined }>(async function users (fas
       if (!await argon2.verify(row.hash, password)) throw new InvalidCredentialsError()
       const done = await store.changePassword(current, await argon2.hash(newPassword, hashOptions), meta)
       audit.log(log, done.events)
+      await revocationList.publish(done.revoked)
       return done.outcome
     }
   } satisfies UserService)
-}, { name: 'users', dependencies: ['store', 'audit'] })
+}, { name: 'users', dependencies: ['store', 'audit', 'revocation-list'] })
