@@ -6,20 +6,10 @@
  */
 import type { FastifyInstance } from 'fastify'
 import app from './app.js'
-import { ConfigError, loadConfig, type Config } from './fastify.config.js'
-import { checkDatabasePath } from './lib/database-path.js'
 import { serverOptions } from './lib/server-options.js'
+import { configOrExit } from './lib/startup.js'
 
-let config: Config
-try {
-  config = loadConfig()
-  checkDatabasePath(config.DATABASE_PATH)
-} catch (err) {
-  /* c8 ignore next: both throw only ConfigError; anything else is a bug to surface as is */
-  if (!(err instanceof ConfigError)) throw err
-  process.stderr.write(err.message + '\n')
-  process.exit(1)
-}
+const config = configOrExit()
 
 /** Server options for fastify-cli, which builds the instance itself (`-o`). */
 export const options = serverOptions(config)

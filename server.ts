@@ -7,21 +7,10 @@
 import Fastify from 'fastify'
 import closeWithGrace from 'close-with-grace'
 import app from './app.js'
-import { ConfigError, loadConfig, type Config } from './fastify.config.js'
-import { checkDatabasePath } from './lib/database-path.js'
 import { serverOptions } from './lib/server-options.js'
-import { startupFailure, startupLines } from './lib/startup.js'
+import { startupFailure, startupLines, configOrExit } from './lib/startup.js'
 
-let config: Config
-try {
-  config = loadConfig()
-  checkDatabasePath(config.DATABASE_PATH)
-} catch (err) {
-  /* c8 ignore next: both throw only ConfigError; anything else is a bug to surface as is */
-  if (!(err instanceof ConfigError)) throw err
-  process.stderr.write(err.message + '\n')
-  process.exit(1)
-}
+const config = configOrExit()
 
 const server = Fastify(serverOptions(config))
 let address: string

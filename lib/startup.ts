@@ -1,7 +1,26 @@
 /**
  * What server.ts says when it starts, or cannot: lines a person reads.
  */
-import type { Config } from '../fastify.config.js'
+import { ConfigError, loadConfig, type Config } from '../fastify.config.js'
+import { checkDatabasePath } from './database-path.js'
+
+/**
+ * The configuration, or, for a bad variable or an unusable DATABASE_PATH
+ * (when SQLite is the store), one line on stderr and exit 1: what
+ * `npm start` and `npm run dev` say alike.
+ */
+export function configOrExit (env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    const config = loadConfig(env)
+    if (config.DATABASE_URL === undefined) checkDatabasePath(config.DATABASE_PATH)
+    return config
+  } catch (err) {
+    /* c8 ignore next: both throw only ConfigError; anything else is a bug to surface as is */
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(err.message + '\n')
+    process.exit(1)
+  }
+}
 
 /** The start-up log lines after listen: the database in use and where the docs are. */
 export function startupLines (config: Pick<Config, 'DATABASE_PATH' | 'DATABASE_URL' | 'JWT_SECRET'>, address: string): Array<[Record<string, string>, string]> {

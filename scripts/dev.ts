@@ -8,20 +8,10 @@
  */
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { ConfigError, loadConfig, type Config } from '../fastify.config.js'
-import { checkDatabasePath } from '../lib/database-path.js'
 import { fastifyArgs } from '../lib/dev-args.js'
+import { configOrExit } from '../lib/startup.js'
 
-let config: Config
-try {
-  config = loadConfig()
-  checkDatabasePath(config.DATABASE_PATH)
-} catch (err) {
-  /* c8 ignore next: both throw only ConfigError; anything else is a bug to surface as is */
-  if (!(err instanceof ConfigError)) throw err
-  process.stderr.write(err.message + '\n')
-  process.exit(1)
-}
+const config = configOrExit()
 
 const cli = createRequire(import.meta.url).resolve('fastify-cli/cli.js')
 const child = spawn(process.execPath, [cli, ...fastifyArgs(config)], {

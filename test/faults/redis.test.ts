@@ -64,7 +64,10 @@ if (await redisAvailable(t)) {
     const health = await app.inject({ method: 'GET', url: '/health' })
     t.equal(health.statusCode, 200, 'a Redis outage alone keeps the instance healthy')
     t.equal(health.body, '{"status":"ok","redis":"unavailable"}')
-    const outage = logged(appLog.lines, 'Redis unreachable: rate limits fall back to memory; revocations are written to Redis once it is back')
+    const OUTAGE = 'Redis unreachable: rate limits fall back to memory; revocations are written to Redis once it is back'
+    // The client's 'error' event may come after its status changed.
+    await waitFor('the outage to be logged', () => logged(appLog.lines, OUTAGE).length > 0, 5000)
+    const outage = logged(appLog.lines, OUTAGE)
     t.equal(outage.length, 1, 'the outage logged once, whatever the reconnection attempts')
     t.notMatch(JSON.stringify(outage), 'redis://', 'never the URL')
     t.ok(logged(appLog.lines, 'revocation not yet in Redis: written when Redis answers').length >= 3, 'each owed write logged')
