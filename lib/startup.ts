@@ -9,7 +9,7 @@ import { checkDatabasePath } from './database-path.js'
  * (when SQLite is the store), one line on stderr and exit 1: what
  * `npm start` and `npm run dev` say alike.
  */
-export function configOrExit (env: NodeJS.ProcessEnv = process.env): Config {
+export function configOrExit (env?: NodeJS.ProcessEnv): Config {
   try {
     const config = loadConfig(env)
     if (config.DATABASE_URL === undefined) checkDatabasePath(config.DATABASE_PATH)
