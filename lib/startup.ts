@@ -3,6 +3,7 @@
  */
 import { ConfigError, loadConfig, type Config } from '../fastify.config.js'
 import { checkDatabasePath } from './database-path.js'
+import { redactUrl } from './redact-url.js'
 
 /**
  * The configuration, or, for a bad variable or an unusable DATABASE_PATH
@@ -27,10 +28,8 @@ export function startupLines (config: Pick<Config, 'DATABASE_PATH' | 'DATABASE_U
   const database = config.DATABASE_PATH
   const lines: Array<[Record<string, string>, string]> = []
   if (config.DATABASE_URL !== undefined) {
-    // Never the password a URL may carry.
-    const url = new URL(config.DATABASE_URL)
-    url.password = ''
-    lines.push([{ database: url.toString() }, `database: PostgreSQL ${url.toString()}`])
+    const url = redactUrl(config.DATABASE_URL)
+    lines.push([{ database: url }, `database: PostgreSQL ${url}`])
   } else if (database === ':memory:') {
     lines.push([{ database }, config.JWT_SECRET === undefined
       ? 'database: :memory: — nothing survives this process, and the generated signing secret dies with it (every token with it)'

@@ -48,13 +48,6 @@ export function createPool (url: string): pg.Pool {
   })
 }
 
-/** `url` as it may be shown: never its password. */
-export function redact (url: string): string {
-  const u = new URL(url)
-  u.password = ''
-  return u.toString()
-}
-
 /**
  * SQLSTATE classes that say the database cannot serve now, not that the
  * statement is wrong: connection exceptions (08, but not 08P01, a protocol
