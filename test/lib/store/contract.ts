@@ -4,7 +4,7 @@
  * empty store from `make` and talks to it only through the contract.
  */
 import type { Test } from 'tap'
-import type { Store, StoreTimes } from '../../../lib/store/store.js'
+import type { PurgeCursor, PurgeTable, Store, StoreTimes } from '../../../lib/store/store.js'
 import type { AuditEvent, SessionInsert, SessionRef, SessionRow } from '../../../lib/domain.js'
 import { nowSeconds } from '../../../lib/time.js'
 import { hashOf } from '../../../lib/refresh.js'
@@ -41,6 +41,16 @@ async function open (store: Store, userId: string, count = 1, ttl = 3600, at = D
 /** A session row as login opens it, its token and its deadline both at `deadline`. */
 export function sessionRow (id: string, userId: string, createdAt: number, deadline: number, refreshHash = hashOf(`refresh-${id}`)): SessionInsert {
   return [id, userId, `j-${id}`, createdAt, deadline, Math.floor(createdAt / 1000), deadline, refreshHash, deadline]
+}
+
+/** A whole purge sweep of `table`, `limit` rows a step: the rows each step deleted. */
+async function sweep (store: Store, table: PurgeTable, limit: number): Promise<number[]> {
+  const steps: number[] = []
+  for (let after: PurgeCursor | null = null; ;) {
+    const step = await store.purge(table, limit, after)
+    steps.push(step.deleted)
+    if ((after = step.next) === null) return steps
+  }
 }
 
 export function storeContract (t: Test, make: MakeStore): void {
@@ -176,12 +186,7 @@ export function storeContract (t: Test, make: MakeStore): void {
     await open(store, a, 4, -10)
     const toRevoke = await open(store, a, 2)
     for (const s of toRevoke) await store.logout(s, 'local', META)
-    const steps: number[] = []
-    for (let after = null as Awaited<ReturnType<Store['purge']>>['next']; ;) {
-      const step = await store.purge('sessions', 2, after)
-      steps.push(step.deleted)
-      if ((after = step.next) === null) break
-    }
+    const steps = await sweep(store, 'sessions', 2)
     // How a store walks its rows is its own (SQLite: the key in order,
     // PostgreSQL: the expiry index); what it promises is a bounded step.
     t.equal(steps.reduce((a, b) => a + b), 4)
@@ -268,13 +273,7 @@ export function storeContract (t: Test, make: MakeStore): void {
     await open(store, a, 1)
     t.equal((await store.purge('refreshTokens', 100, null)).deleted, 2)
     await store.audit(event('login_failed', a))
-    let deleted = 0
-    for (let after = null as Awaited<ReturnType<Store['purge']>>['next']; ;) {
-      const step = await store.purge('audit', 2, after)
-      deleted += step.deleted
-      if ((after = step.next) === null) break
-    }
-    t.equal(deleted, 3)
+    t.equal((await sweep(store, 'audit', 2)).reduce((a, b) => a + b, 0), 3)
     t.equal((await store.recentEvents(a, 50)).length, 5, 'the user\'s recent rows stay')
     const keep = await fresh(t, 0, 0)
     await keep.audit(event('login_failed', null, 0))
