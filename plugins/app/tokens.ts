@@ -72,6 +72,12 @@ function canonical (segment: string): boolean {
 
 /** Verified tokens remembered; fast-jwt's default cache holds 1000. */
 export const VERIFIED_CACHE_MAX = 10_000
+/**
+ * Once the cache is full, one verified token in this many is remembered
+ * (lib/store/sqlite/read-cache.ts explains why: under traffic rotating over
+ * more tokens than it holds, remembering each one is pure churn).
+ */
+const ADMIT_EVERY = 16
 /** How long a verified token is remembered at most (fast-jwt's default cacheTTL). */
 const VERIFIED_TTL_MS = 600_000
 
@@ -87,9 +93,12 @@ export function createTokenService (opts: {
   issuer?: string | undefined
   audience?: string | undefined
   cacheSize?: number
+  admitEvery?: number
 }): TokenService {
   const verified = new Map<string, { claims: Claims, until: number }>()
   const cacheSize = opts.cacheSize ?? VERIFIED_CACHE_MAX
+  const admitEvery = opts.admitEvery ?? ADMIT_EVERY
+  let misses = 0
   const toleranceMs = opts.toleranceSeconds * 1000
   const extra: Record<string, string> = {}
   if (opts.issuer !== undefined) extra.iss = opts.issuer
@@ -129,7 +138,7 @@ export function createTokenService (opts: {
       payload.iat > nowSeconds() + opts.toleranceSeconds
     ) throw new TokenInvalidError()
     // We never issue `nbf`; a token that has one is not worth remembering.
-    if (remember && payload.nbf === undefined) {
+    if (remember && payload.nbf === undefined && (verified.size < cacheSize || ++misses % admitEvery === 0)) {
       // Oldest first out: a Map iterates in insertion order.
       if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!)
       verified.set(token, { claims: Object.freeze(payload), until: Math.min(payload.exp * 1000 + toleranceMs, Date.now() + VERIFIED_TTL_MS) })

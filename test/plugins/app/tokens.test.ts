@@ -196,7 +196,8 @@ t.test('verified tokens are remembered, at most cacheSize of them, each until it
     verify: (token) => { verifications++; return app.jwt.verify(token) },
     ttlSeconds: 3600,
     toleranceSeconds: 0,
-    cacheSize: 2
+    cacheSize: 2,
+    admitEvery: 1
   })
   const FAR = Number.MAX_SAFE_INTEGER
   const [a, b, c] = [tokens.issue('u', 's1', FAR), tokens.issue('u', 's2', FAR), tokens.issue('u', 's3', FAR)]
@@ -219,4 +220,27 @@ t.test('verified tokens are remembered, at most cacheSize of them, each until it
   t.equal(verifications, 7, 'a token verified for its logout is not remembered')
   tokens.verify(a.token)
   t.equal(verifications, 7, 'nor does it push out a remembered one')
+})
+
+t.test('once the verified-token cache is full, one token in admitEvery is remembered', async (t) => {
+  const app = await build(t)
+  let verifications = 0
+  const tokens = createTokenService({
+    sign: (payload) => app.jwt.sign(payload),
+    verify: (token) => { verifications++; return app.jwt.verify(token) },
+    ttlSeconds: 3600,
+    toleranceSeconds: 0,
+    cacheSize: 1,
+    admitEvery: 3
+  })
+  const FAR = Number.MAX_SAFE_INTEGER
+  const [a, b, c, d] = ['s1', 's2', 's3', 's4'].map((sid) => tokens.issue('u', sid, FAR))
+  const verifyAll = (...xs: typeof a[]) => { for (const x of xs) tokens.verify(x!.token) }
+  verifyAll(a, b, c)
+  t.equal(verifications, 3)
+  verifyAll(a)
+  t.equal(verifications, 3, 'a stayed: b and c were not admitted')
+  verifyAll(d)
+  verifyAll(d, a)
+  t.equal(verifications, 5, 'd, the third miss since the cache was full, took the place of a')
 })

@@ -66,9 +66,24 @@ t.test('inside a transaction nothing is cached: it may be rolled back', async (t
   t.equal(loads(), 2)
 })
 
+t.test('a commit by another connection is seen by the next hit, whatever was read from the file meanwhile', async (t) => {
+  const dir = tempDir(t)
+  const { db, load } = setup(t, join(dir, 'a.db'))
+  const cache = new ReadCache<{ v: string }>(db, 10)
+  cache.get('a', load)
+  cache.get('b', load)
+  const other = new Database(join(dir, 'a.db'))
+  other.prepare("UPDATE kv SET v = '20' WHERE k = 'b'").run()
+  other.close()
+  // A miss reads the file, not the counter: it must not stamp the stale rows as fresh.
+  t.strictSame(cache.get('c', load), { v: '3' })
+  t.strictSame(cache.get('b', load), { v: '20' })
+  t.equal(cache.size, 1, 'everything read before the commit was dropped')
+})
+
 t.test('bounded: the oldest row goes first', async (t) => {
   const { db, load, loads } = setup(t)
-  const cache = new ReadCache<{ v: string }>(db, 2)
+  const cache = new ReadCache<{ v: string }>(db, 2, 1)
   cache.get('a', load)
   cache.get('b', load)
   cache.get('c', load)
@@ -78,4 +93,19 @@ t.test('bounded: the oldest row goes first', async (t) => {
   t.equal(loads(), 3, 'b and c are still cached')
   cache.get('a', load)
   t.equal(loads(), 4, 'a was evicted')
+})
+
+t.test('once full, one row read in admitEvery is kept: no churn when the traffic rotates over more than it holds', async (t) => {
+  const db = openDatabase(':memory:')
+  t.teardown(() => db.close())
+  const cache = new ReadCache<{ k: string }>(db, 2, 4)
+  const load = (k: string) => ({ k })
+  cache.get('a', load)
+  cache.get('b', load)
+  t.equal(cache.size, 2, 'kept while not full')
+  for (const k of ['c', 'd', 'e']) cache.get(k, load)
+  t.same([...['a', 'b', 'c', 'd', 'e']].map((k) => cache.get(k, () => undefined)?.k), ['a', 'b', undefined, undefined, undefined],
+    'three misses: none kept, nothing evicted')
+  cache.get('f', load)
+  t.same(['a', 'b', 'f'].map((k) => cache.get(k, () => undefined)?.k), [undefined, 'b', 'f'], 'the fourth is kept, the oldest went')
 })
