@@ -27,6 +27,7 @@ import errors from './plugins/app/errors.js'
 import shutdown from './plugins/app/shutdown.js'
 import health from './routes/health.js'
 import authRoutes from './routes/api/v1/auth/index.js'
+import { checkContinue } from './lib/oversized.js'
 
 export interface AppOptions {
   config?: Config
@@ -41,6 +42,8 @@ export default async function app (fastify: FastifyInstance, opts: AppOptions) {
   await fastify.register(shutdown)
   // Slow clients: a request's headers must arrive within this time (slowloris).
   fastify.server.headersTimeout = cfg.HEADERS_TIMEOUT_MS
+  // No `100 Continue` for a declared body over the limit: its 413 instead (lib/oversized.ts).
+  fastify.server.on('checkContinue', checkContinue(fastify.server, cfg.BODY_LIMIT_BYTES))
   // The store comes first: the signing key may live in it.
   await fastify.register(store)
   await fastify.register(secret)

@@ -11,6 +11,7 @@ import fp from 'fastify-plugin'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { BEARER_CODES, MESSAGES, NotFoundError } from '../../lib/errors.js'
 import { onFrameworkError } from '../../lib/framework-errors.js'
+import { closeAfterDrain } from '../../lib/oversized.js'
 
 type Status = keyof typeof MESSAGES
 
@@ -48,6 +49,8 @@ export default fp(async function errors (fastify) {
     }
     // RFC 9110 §10.2.3: when to try again, for a store that is down (SPEC §7).
     if (status === 503) reply.header('retry-after', RETRY_AFTER_SECONDS)
+    // The client may still be uploading: let it read this answer (lib/oversized.ts).
+    if (status === 413) closeAfterDrain(request.raw, reply.raw)
     return reply.code(status).send({ success: false, message })
   })
 
