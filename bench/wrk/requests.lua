@@ -5,7 +5,9 @@
 --           me:     GET /api/v1/auth/me with the Bearer token
 --   FROM    the first line to use (0-based)
 --   POOL    0: every request takes the next line, never used before (logout);
---           N: rotate over N lines from FROM (/me, and the bare baseline, which revokes nothing)
+--           N: a line drawn uniformly at random from the N lines from FROM (/me, and the
+--              bare baseline, which revokes nothing): each run a new sequence, so that no
+--              cache is flattered by a run that starts where the previous one started
 local mode = os.getenv("MODE")
 local from = tonumber(os.getenv("FROM"))
 local pool = tonumber(os.getenv("POOL"))
@@ -16,10 +18,11 @@ for line in io.lines(os.getenv("TOKENS")) do
   n = n + 1
 end
 local i = 0
+math.randomseed(os.time())
 
 request = function()
   local t
-  if pool == 0 then t = tokens[i + 1] else t = tokens[(i % pool) + 1] end
+  if pool == 0 then t = tokens[i + 1] else t = tokens[math.random(#tokens)] end
   i = i + 1
   if t == nil then error("out of fresh tokens") end
   if mode == "me" then
