@@ -48,10 +48,9 @@ export class ReadCache<V, A = undefined> {
   readonly #max: number
   readonly #admitEvery: number
   readonly #totalChanges: Statement<[], number>
-  /** The `-shm` file, or null for `:memory:`. */
-  readonly #shm: number | null
-  readonly #header = Buffer.alloc(WAL_INDEX_HEADER)
-  readonly #seenHeader = Buffer.alloc(WAL_INDEX_HEADER)
+  /** Whether another connection committed since last asked. */
+  readonly #othersCommitted: () => boolean
+  #shm: number | null = null
   #seenChanges = -1
   #misses = 0
 
@@ -60,9 +59,32 @@ export class ReadCache<V, A = undefined> {
     this.#max = max
     this.#admitEvery = admitEvery
     this.#totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck()
-    // openDatabase has read the file in WAL mode: the -shm file exists while a connection is open.
-    this.#shm = db.memory ? null : openSync(`${db.name}-shm`, 'r')
+    this.#othersCommitted = db.memory ? () => false : this.#probe(db)
     this.#othersCommitted()
+  }
+
+  /**
+   * The WAL-index header when there is one (openDatabase has read the file
+   * in WAL mode: the -shm file exists while a connection is open);
+   * otherwise (a file left in another journal mode) `PRAGMA data_version`.
+   */
+  #probe (db: DB): () => boolean {
+    try {
+      this.#shm = openSync(`${db.name}-shm`, 'r')
+    } catch {
+      const dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck()
+      let seen = -1
+      return () => seen !== (seen = dataVersion.get()!)
+    }
+    const shm = this.#shm
+    const header = Buffer.alloc(WAL_INDEX_HEADER)
+    const seen = Buffer.alloc(WAL_INDEX_HEADER)
+    return () => {
+      readSync(shm, header, 0, WAL_INDEX_HEADER, 0)
+      if (header.equals(seen)) return false
+      header.copy(seen)
+      return true
+    }
   }
 
   /**
@@ -94,15 +116,6 @@ export class ReadCache<V, A = undefined> {
     return row
   }
 
-  /** Whether the WAL-index header changed since last asked (and remembers it). */
-  #othersCommitted (): boolean {
-    if (this.#shm === null) return false
-    readSync(this.#shm, this.#header, 0, WAL_INDEX_HEADER, 0)
-    if (this.#header.equals(this.#seenHeader)) return false
-    this.#header.copy(this.#seenHeader)
-    return true
-  }
-
   /** How many rows are cached now. */
   get size (): number {
     return this.#rows.size
@@ -111,5 +124,6 @@ export class ReadCache<V, A = undefined> {
   /** Lets the `-shm` file go; before the connection closes. */
   close (): void {
     if (this.#shm !== null) closeSync(this.#shm)
+    this.#shm = null
   }
 }

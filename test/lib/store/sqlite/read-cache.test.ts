@@ -66,6 +66,20 @@ t.test('inside a transaction nothing is cached: it may be rolled back', async (t
   t.equal(loads(), 2)
 })
 
+t.test('a file in another journal mode (no WAL index to read): another connection\'s commit is still seen', async (t) => {
+  const dir = tempDir(t)
+  const { db, load } = setup(t, join(dir, 'a.db'))
+  t.equal(db.pragma('journal_mode = DELETE', { simple: true }), 'delete')
+  const cache = new ReadCache<{ v: string }>(db, 10)
+  t.teardown(() => cache.close())
+  t.strictSame(cache.get('b', load), { v: '2' })
+  t.strictSame(cache.get('b', load), { v: '2' })
+  const other = new Database(join(dir, 'a.db'))
+  other.prepare("UPDATE kv SET v = '20' WHERE k = 'b'").run()
+  other.close()
+  t.strictSame(cache.get('b', load), { v: '20' })
+})
+
 t.test('a commit by another connection is seen by the next hit, whatever was read from the file meanwhile', async (t) => {
   const dir = tempDir(t)
   const { db, load } = setup(t, join(dir, 'a.db'))
