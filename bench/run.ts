@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --duration S --rounds R --connections C --no-scale --soak S]`
+ * `npm run bench [-- --duration S --rounds R --connections C --no-scale --me-sizes N,N,... --soak S]`
  *
  * Builds, seeds, then measures in one invocation, each target its own
  * process and the load generator another: the durable logout baseline (on
