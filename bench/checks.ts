@@ -44,6 +44,14 @@ export async function checkFreshLogout (url: string, token: string): Promise<voi
   await expect401('/me after logout', await me(url, token))
 }
 
+/** The durable baseline: a fresh token's logout is 200 with the server's envelope, the second 401 with its envelope. */
+export async function checkBaselineLogout (url: string, token: string): Promise<void> {
+  const res = await logout(url, token)
+  const body = await res.text()
+  if (res.status !== 200 || body !== LOGGED_OUT) fail(`baseline fresh logout: ${res.status} ${body}`)
+  await expect401('baseline second logout', await logout(url, token))
+}
+
 /** A token consumed by the load is refused on both routes. */
 export async function checkConsumed (url: string, token: string): Promise<void> {
   await expect401('consumed token logout', await logout(url, token))

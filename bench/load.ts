@@ -6,7 +6,10 @@
  *
  * `logout`: every request takes the next unused token from the slice
  * [from, to) of the tokens file and sends it as Bearer and body, as a client
- * logging out would. `me`: GET with the Bearer token rotating over the slice.
+ * logging out would. `me`: GET with the Bearer token rotating over the slice,
+ * in the file's order or, with `seed`, in an order shuffled by that seed
+ * (every token once per pass; two runs with the same seed send the same
+ * sequence).
  * Prints one JSON line: autocannon's figures, and with `acked`, writes every
  * token whose logout was answered 200 to that file (the durability check).
  */
@@ -24,6 +27,8 @@ export interface LoadOptions {
   acked?: string
   /** Baselines only: cycle through the slice (they never revoke anything). */
   reuse?: boolean
+  /** `me`: rotate over the slice in the order of a shuffle seeded with this (an integer). */
+  seed?: number
 }
 
 export interface LoadResult {
@@ -69,11 +74,34 @@ const logoutRequest = {
   }
 }
 
+/** A Fisher-Yates shuffle of 0..n-1 driven by mulberry32(seed): the same order for the same seed. */
+function shuffled (n: number, seed: number): Uint32Array {
+  let a = seed >>> 0
+  const random = () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const order = new Uint32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    const x = order[i]!
+    order[i] = order[j]!
+    order[j] = x
+  }
+  return order
+}
+const order = opts.mode === 'me' && opts.seed !== undefined ? shuffled(tokens.length, opts.seed) : null
+
 const meRequest = {
   method: 'GET',
   path: '/api/v1/auth/me',
   setupRequest (req: Req) {
-    req.headers = { authorization: `Bearer ${tokens[next++ % tokens.length]}` }
+    const i = next++ % tokens.length
+    req.headers = { authorization: `Bearer ${tokens[order === null ? i : order[i]!]}` }
     return req
   }
 }

@@ -1,10 +1,12 @@
 /**
- * `npm run bench [-- --duration S --rounds R --connections C --no-scale --soak S]`
+ * `npm run bench [-- --duration S --rounds R --connections C --no-scale --me-sizes N,N,... --soak S]`
  *
  * Builds, seeds, then measures in one invocation, each target its own
- * process and the load generator another: bare Fastify, Fastify +
+ * process and the load generator another: the durable logout baseline (on
+ * its own copy of the file) with bare Fastify for reference, Fastify +
  * @fastify/jwt verify-only, and the real server (dist/server.js) on a seeded
  * database, each baseline alternating with the server in short rounds;
+ * /me at each of `--me-sizes` live sessions (bench/sizes.ts);
  * correctness before and after timing; a SIGKILL durability check;
  * a scale run at 1M sessions + 1M revocations with a purge of 1M expired rows;
  * with `--soak S`, last, S seconds of mixed load (bench/soak.ts).
@@ -15,10 +17,12 @@ import { execSync } from 'node:child_process'
 import { mkdirSync, readFileSync, renameSync, rmSync, existsSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { parseArgs } from 'node:util'
-import { checkAcked, checkConsumed, checkFreshLogout } from './checks.js'
+import { checkAcked, checkBaselineLogout, checkConsumed, checkFreshLogout } from './checks.js'
+import { rmDb, startDurable } from './durable.js'
 import { ROOT, load, peakRssMiB, run, SECRET, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
 import { renderResults, writeResults } from './report.js'
 import { paired } from './rounds.js'
+import { DEFAULT_ME_SIZES, meAtSize, parseSizes, type MeSize, type SizeContext } from './sizes.js'
 import type { LoadResult } from './load.js'
 
 const { values: args } = parseArgs({
@@ -31,6 +35,8 @@ const { values: args } = parseArgs({
     'scale-sessions': { type: 'string', default: '1000000' },
     'no-scale': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    // /me at each number of live sessions (issue 16); --no-scale drops 1M.
+    'me-sizes': { type: 'string', default: DEFAULT_ME_SIZES },
     // The soak (issue 6): off by default, it takes as long as it is told (600 s for the record).
     soak: { type: 'string', default: '0' }
   }
@@ -41,6 +47,7 @@ const ROUNDS = Number(args.rounds)
 const CONNECTIONS = Number(args.connections)
 const SESSIONS = Number(args.sessions)
 const SCALE_SESSIONS = Number(args['scale-sessions'])
+const ME_SIZES = parseSizes(args['me-sizes']!, args['no-scale']!)
 
 const RESULTS = ROOT + 'bench/results/'
 const TMP = RESULTS + 'tmp/'
@@ -125,25 +132,34 @@ async function server (name: string, db: string, tokensFile: string, logLevel = 
 async function sideBySide (db: string, tokensFile: string, name = 'server') {
   const tokens = readFileSync(tokensFile, 'utf8').split('\n', SLICES.probes[1])
   const bareT = await startTarget('bare', 'bench/baseline-bare.js', { JWT_SECRET: SECRET }, `${TMP}bare.log`)
+  const durableDb = `${TMP}${name}-durable.db`
+  const durableT = await startDurable(db, durableDb, `${TMP}${name}-durable.log`)
+  await checkBaselineLogout(durableT.url, tokens[0]!)
   const verifyT = await startTarget('jwt-verify', 'bench/baseline-jwt.js', { JWT_SECRET: SECRET }, `${TMP}jwt-verify.log`)
   const t = await startTarget(name, 'dist/server.js', serverEnv(db), `${TMP}${name}.log`, SERVER_NODE_FLAGS)
   log(`  ${name}: started in ${t.startupMs} ms`)
   await checkFreshLogout(t.url, tokens[0]!)
   const acked = `${TMP}${name}-acked.txt`
-  const logout = await paired(ROUND_OPTIONS, bareT, t, 'logout', tokensFile, acked)
+  const durableAcked = `${TMP}${name}-durable-acked.txt`
+  // The durable baseline gets the same fresh tokens as the server, on its copy; bare Fastify is measured in each round for reference.
+  const logout = await paired(ROUND_OPTIONS, durableT, t, 'logout', tokensFile, { acked, baselineConsumes: true, baselineAcked: durableAcked, reference: bareT })
   const me = await paired(ROUND_OPTIONS, verifyT, t, 'me', tokensFile)
   const ackedFiles = Array.from({ length: ROUNDS }, (_, i) => `${acked}.${i}`)
   await checkConsumed(t.url, readFileSync(ackedFiles[0]!, 'utf8').split('\n', 1)[0]!)
   await checkFreshLogout(t.url, tokens[1]!)
-  const rss = { bare: peakRssMiB(bareT.proc.pid!), verify: peakRssMiB(verifyT.proc.pid!), server: peakRssMiB(t.proc.pid!) }
-  await Promise.all([stopTarget(bareT), stopTarget(verifyT), stopTarget(t)])
+  const rss = { bare: peakRssMiB(bareT.proc.pid!), durable: peakRssMiB(durableT.proc.pid!), verify: peakRssMiB(verifyT.proc.pid!), server: peakRssMiB(t.proc.pid!) }
+  await Promise.all([stopTarget(bareT), stopTarget(durableT), stopTarget(verifyT), stopTarget(t)])
   const ackedChecked = ackedFiles.reduce((n, f) => n + checkAcked(db, f), 0)
   log(`  ${name}: ${ackedChecked} acknowledged logouts all revoked in the file`)
+  const durableChecked = Array.from({ length: ROUNDS }, (_, i) => `${durableAcked}.${i}`).reduce((n, f) => n + checkAcked(durableDb, f), 0)
+  log(`  durable baseline: ${durableChecked} acknowledged logouts all revoked in its copy`)
+  rmDb(durableDb)
   return {
-    bare: { load: logout.baseline, rssMiB: rss.bare },
+    bare: { load: logout.reference!.load, rssMiB: rss.bare },
+    durable: { load: logout.baseline, rssMiB: rss.durable, ackedChecked: durableChecked },
     verify: { load: me.baseline, rssMiB: rss.verify },
     small: { logout: logout.server, me: me.server, rssMiB: rss.server, startupMs: t.startupMs, ackedChecked },
-    ratios: { logout: logout.ratios, me: me.ratios }
+    ratios: { logout: logout.ratios, logoutBare: logout.reference!.ratios, me: me.ratios }
   }
 }
 
@@ -201,37 +217,46 @@ const smallSeed = await seed(smallDb, smallTokens, SESSIONS, 0)
 log(`  ${smallSeed.ms} ms`)
 
 log(`baselines and server, alternating in ${ROUNDS} rounds`)
-const { bare, verify, small, ratios } = await sideBySide(smallDb, smallTokens)
+const { bare, durable, verify, small, ratios } = await sideBySide(smallDb, smallTokens)
 log('the server again at LOG_LEVEL=info (access and audit log lines, to /dev/null)')
 const info = await server('server-info', smallDb, smallTokens, 'info')
 const crashed = await crash(smallDb, smallTokens)
+rmDb(smallDb)
 
-let scale: (ServerRun & { seedMs: number, purge: Awaited<ReturnType<typeof purge>>, ratios: { logout: number[], me: number[] }, bareRssMiB: number }) | null = null
+const sizeContext: SizeContext = { tmp: TMP, rounds: ROUND_OPTIONS, serverEnv: (db) => serverEnv(db), seed, log }
+const meSizes: MeSize[] = []
+for (const n of ME_SIZES) if (args['no-scale'] || n !== SCALE_SESSIONS) meSizes.push(await meAtSize(sizeContext, n))
+
+let scale: (ServerRun & { seedMs: number, purge: Awaited<ReturnType<typeof purge>>, ratios: { logout: number[], logoutBare: number[], me: number[] }, bareRssMiB: number, durableRssMiB: number }) | null = null
 if (!args['no-scale']) {
   log(`scale: seeding ${SCALE_SESSIONS} sessions + ${SCALE_SESSIONS} revocations`)
   const db = TMP + 'scale.db'
   const tokens = TMP + 'scale-tokens.txt'
   const s = await seed(db, tokens, SCALE_SESSIONS, SCALE_SESSIONS)
   log(`  ${s.ms} ms`)
+  // /me at this size on the same file, before the logouts below consume any of its tokens.
+  if (ME_SIZES.includes(SCALE_SESSIONS)) meSizes.push(await meAtSize(sizeContext, SCALE_SESSIONS, { db, tokens }))
   // The same side-by-side rounds: the 1M ratios are compared with the small tables' ratios.
   const r = await sideBySide(db, tokens, 'server-1M')
-  rmSync(db + '*', { force: true })
+  rmDb(db)
   log(`scale: purge of ${SCALE_SESSIONS} expired rows`)
   const p = await purge(SCALE_SESSIONS)
   log(`  ${p.rows} rows in ${p.ms} ms, longest event-loop stall ${p.maxStallMs} ms`)
-  scale = { ...r.small, seedMs: s.ms, purge: p, ratios: r.ratios, bareRssMiB: r.bare.rssMiB }
+  scale = { ...r.small, seedMs: s.ms, purge: p, ratios: r.ratios, bareRssMiB: r.bare.rssMiB, durableRssMiB: r.durable.rssMiB }
 }
 
 const result = {
   machine: m,
-  settings: { duration: DURATION, warmup: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, sessions: SESSIONS, scaleSessions: SCALE_SESSIONS },
+  settings: { duration: DURATION, warmup: WARMUP, rounds: ROUNDS, connections: CONNECTIONS, sessions: SESSIONS, scaleSessions: SCALE_SESSIONS, meSizes: ME_SIZES },
   bare,
+  durable,
   verify,
   small,
   ratios,
   info,
   crash: crashed,
   scale,
+  meSizes: meSizes.sort((a, b) => a.sessions - b.sessions),
   totalSeconds: Math.round((performance.now() - started) / 1000)
 }
 if (existsSync(RESULTS + 'latest.json')) renameSync(RESULTS + 'latest.json', RESULTS + 'previous.json')

@@ -5,24 +5,37 @@
 --           me:     GET /api/v1/auth/me with the Bearer token
 --   FROM    the first line to use (0-based)
 --   POOL    0: every request takes the next line, never used before (logout);
---           N: a line drawn uniformly at random from the N lines from FROM (/me, and the
---              bare baseline, which revokes nothing): each run a new sequence, so that no
---              cache is flattered by a run that starts where the previous one started
+--           N: rotate over N lines from FROM (/me, and the bare baseline, which revokes nothing)
+--   SEED    optional, with POOL > 0: rotate in the order of a shuffle seeded
+--           with it (LuaJIT's generator: the same order for the same seed)
 local mode = os.getenv("MODE")
 local from = tonumber(os.getenv("FROM"))
 local pool = tonumber(os.getenv("POOL"))
+local seed = tonumber(os.getenv("SEED") or "")
 local tokens = {}
-local n = 0
-for line in io.lines(os.getenv("TOKENS")) do
-  if n >= from and (pool == 0 or n < from + pool) then tokens[#tokens + 1] = line end
-  n = n + 1
-end
 local i = 0
-math.randomseed(os.time())
+
+-- In the thread's own Lua state only (not the main one, which never sends):
+-- a file of a million tokens is read once, before wrk starts its clock.
+init = function(args)
+  local n = 0
+  for line in io.lines(os.getenv("TOKENS")) do
+    if n >= from and (pool == 0 or n < from + pool) then tokens[#tokens + 1] = line end
+    n = n + 1
+  end
+  if pool > 0 and #tokens < pool then error("the tokens file has fewer than FROM + POOL lines") end
+  if seed ~= nil and pool > 0 then
+    math.randomseed(seed)
+    for k = #tokens, 2, -1 do
+      local j = math.random(k)
+      tokens[k], tokens[j] = tokens[j], tokens[k]
+    end
+  end
+end
 
 request = function()
   local t
-  if pool == 0 then t = tokens[i + 1] else t = tokens[math.random(#tokens)] end
+  if pool == 0 then t = tokens[i + 1] else t = tokens[(i % pool) + 1] end
   i = i + 1
   if t == nil then error("out of fresh tokens") end
   if mode == "me" then
