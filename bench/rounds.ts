@@ -74,7 +74,7 @@ export async function paired (opts: RoundOptions, baseline: Target, srv: Target,
   const consumes = mode === 'logout' && extra.baselineConsumes === true
   // The warm-up's shuffle is not any round's.
   const seed = (round: number) => extra.shuffle === true ? { seed: 1000 + round } : {}
-  if (extra.reference !== undefined) await load({ url: extra.reference.url, mode, tokensFile, from: warm[0], to: warm[1], connections, duration: opts.warmup, reuse: true })
+  if (extra.reference !== undefined) await load({ url: extra.reference.url, mode, tokensFile, from: warm[0], to: warm[1], connections, duration: opts.warmup, reuse: true, ...seed(-1) })
   const wb = await load({ url: baseline.url, mode, tokensFile, from: warm[0], to: warm[1], connections, duration: opts.warmup, reuse: !consumes, ...seed(-1) })
   await load({ url: srv.url, mode, tokensFile, from: warm[0], to: warm[1], connections, duration: opts.warmup, ...seed(-1) })
   if (consumes && wb.exhausted) throw new Error(`${baseline.name} ${mode}: ran out of warm-up tokens`)
@@ -84,7 +84,7 @@ export async function paired (opts: RoundOptions, baseline: Target, srv: Target,
   let next: number = fresh[0]
   let nextB: number = fresh[0]
   for (let i = 0; i < opts.rounds; i++) {
-    if (extra.reference !== undefined) ref.push(await load({ url: extra.reference.url, mode, tokensFile, from: fresh[0], to: fresh[1], connections, duration: seconds, reuse: true }))
+    if (extra.reference !== undefined) ref.push(await load({ url: extra.reference.url, mode, tokensFile, from: fresh[0], to: fresh[1], connections, duration: seconds, reuse: true, ...seed(i) }))
     const baselineAcked = consumes && extra.baselineAcked !== undefined ? { acked: `${extra.baselineAcked}.${i}` } : {}
     const rb = await load({ url: baseline.url, mode, tokensFile, from: consumes ? nextB : fresh[0], to: fresh[1], connections, duration: seconds, reuse: !consumes, ...seed(i), ...baselineAcked })
     if (rb.exhausted) throw new Error(`${baseline.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)

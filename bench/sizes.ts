@@ -35,6 +35,8 @@ export interface MeSize {
   ratios: number[]
   verifyRssMiB: number
   serverRssMiB: number
+  /** bench/baseline-sqlite.js, measured in every round for reference: what a plain SQLite /me costs. */
+  sqlite?: { load: LoadResult, ratios: number[] }
 }
 
 export interface SizeContext {
@@ -59,23 +61,24 @@ export async function meAtSize (ctx: SizeContext, sessions: number, seeded?: { d
   }
   const first = firstLine(tokens)
   const verifyT = await startTarget('jwt-verify', 'bench/baseline-jwt.js', { JWT_SECRET: SECRET }, `${ctx.tmp}jwt-verify-${sessions}.log`)
+  const sqliteT = await startTarget('sqlite-me', 'bench/baseline-sqlite.js', { JWT_SECRET: SECRET, DATABASE_PATH: db }, `${ctx.tmp}sqlite-me-${sessions}.log`)
   const t = await startTarget(`server-${sessions}`, 'dist/server.js', ctx.serverEnv(db), `${ctx.tmp}server-me-${sessions}.log`, SERVER_NODE_FLAGS)
   try {
-    for (const target of [verifyT, t]) {
+    for (const target of [verifyT, sqliteT, t]) {
       const res = await me(target.url, first)
       if (res.status !== 200) throw new Error(`correctness check failed: ${target.name} /me ${res.status} ${await res.text()}`)
       await res.text()
     }
-    const r = await paired(ctx.rounds, verifyT, t, 'me', tokens, { slice: [0, sessions], shuffle: true })
-    for (const [name, l] of [[verifyT.name, r.baseline], [t.name, r.server]] as const) {
+    const r = await paired(ctx.rounds, verifyT, t, 'me', tokens, { slice: [0, sessions], shuffle: true, reference: sqliteT })
+    for (const [name, l] of [[verifyT.name, r.baseline], [t.name, r.server], [sqliteT.name, r.reference!.load]] as const) {
       const bad = l.non2xx + l.errors + l.timeouts
       if (bad > 0) throw new Error(`correctness check failed: ${name} /me at ${sessions} sessions: ${bad} non-2xx, errors or timeouts`)
     }
     const rss = { verify: peakRssMiB(verifyT.proc.pid!), server: peakRssMiB(t.proc.pid!) }
     ctx.log(`  /me at ${fmt(sessions)}: median ratio ${median(r.ratios).toFixed(2)}, peak RSS server ${rss.server} MiB, verify-only ${rss.verify} MiB`)
-    return { sessions, seedMs, verify: r.baseline, server: r.server, ratios: r.ratios, verifyRssMiB: rss.verify, serverRssMiB: rss.server }
+    return { sessions, seedMs, verify: r.baseline, server: r.server, ratios: r.ratios, verifyRssMiB: rss.verify, serverRssMiB: rss.server, sqlite: r.reference! }
   } finally {
-    await Promise.all([stopTarget(verifyT), stopTarget(t)])
+    await Promise.all([stopTarget(verifyT), stopTarget(sqliteT), stopTarget(t)])
     if (seeded === undefined) rmDb(db)
   }
 }
@@ -114,9 +117,12 @@ export function meSizesTable (sizes: MeSize[] | undefined): string[] {
     '/me with the Bearer token rotating over every live session of a file seeded with that many (a shuffled order per round, the same for both targets), ' +
     'fresh processes per size, paired rounds; ratio: the median round\'s (each round\'s in parentheses).',
     '',
-    '| live sessions | verify-only req/s | server req/s | ratio (rounds) | server peak RSS |',
-    '| ---: | ---: | ---: | ---: | ---: |',
+    'Reference, measured in the same rounds: bench/baseline-sqlite.js, a plain Fastify + @fastify/jwt + better-sqlite3 /me (one primary-key read, no cache).',
+    '',
+    '| live sessions | verify-only req/s | server req/s | ratio (rounds) | plain SQLite /me req/s (server ×) | server peak RSS |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
     ...sizes.map((s) => `| ${fmt(s.sessions)} | ${s.verify.rps} | ${s.server.rps} (p50 ${s.server.p50} ms, p99 ${s.server.p99} ms) | ` +
-      `${r2(median(s.ratios))} (${s.ratios.map((x) => x.toFixed(2)).join(' ')}) | ${s.serverRssMiB} MiB (verify-only ${s.verifyRssMiB}) |`)
+      `${r2(median(s.ratios))} (${s.ratios.map((x) => x.toFixed(2)).join(' ')}) | ` +
+      `${s.sqlite === undefined ? '—' : `${s.sqlite.load.rps} (${r2(median(s.sqlite.ratios))})`} | ${s.serverRssMiB} MiB (verify-only ${s.verifyRssMiB}) |`)
   ]
 }

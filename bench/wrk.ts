@@ -123,12 +123,15 @@ try {
     const sizeTokens = `${TMP}me-${size}.txt`
     await seed(db, sizeTokens, size)
     const verify = await startTarget('jwt-verify', 'bench/baseline-jwt.js', env, `${TMP}jwt-${size}.log`)
+    const sqlite = await startTarget('sqlite-me', 'bench/baseline-sqlite.js', { ...env, DATABASE_PATH: db }, `${TMP}sqlite-${size}.log`)
     const server = await startTarget('server', 'dist/server.js', serverEnv(db), `${TMP}server-${size}.log`, SERVER_NODE_FLAGS)
     const feed: Feed = { tokens: sizeTokens, mode: 'me', from: 0, pool: size, shuffle: true }
     try {
       await pair(`/me at ${fmt(size)} sessions`, verify, feed, server, feed)
+      // What a plain Fastify + better-sqlite3 /me (one primary-key read, no cache) does with the same tokens.
+      await pair(`/me at ${fmt(size)} sessions (reference)`, sqlite, feed, server, feed)
     } finally {
-      await Promise.all([stopTarget(verify), stopTarget(server)])
+      await Promise.all([stopTarget(verify), stopTarget(sqlite), stopTarget(server)])
       rmDb(db)
       rmSync(sizeTokens, { force: true })
     }
