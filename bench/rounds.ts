@@ -5,7 +5,7 @@
  * seconds apart, so a change in the machine's background load between them
  * is small; the ratio reported is the median round's.
  */
-import { load, type Target } from './procs.js'
+import { cpuMs, load, type Target } from './procs.js'
 import type { LoadResult } from './load.js'
 
 export function median (xs: number[]): number {
@@ -41,32 +41,61 @@ export interface RoundOptions {
   connections: number
   /** Token lines: fresh ones for the timed logouts, others for the warm-up, the /me pool. */
   slices: { logout: Slice, logoutWarm: Slice, me: Slice }
+  /**
+   * A baseline whose logout really revokes (the PostgreSQL one) needs fresh
+   * tokens too: its own slices, used like the server's. Without them the
+   * baseline cycles through the server's (it never revokes anything).
+   */
+  baselineSlices?: { logout: Slice, logoutWarm: Slice }
   log: (line: string) => void
 }
 
-export interface Paired { baseline: LoadResult, server: LoadResult, ratios: number[] }
+/** CPU time of the target's process (all its threads) per request, in µs, over the timed rounds. */
+export interface CpuPerRequest { baseline: number, server: number }
+
+export interface Paired { baseline: LoadResult, server: LoadResult, ratios: number[], cpuUs: CpuPerRequest }
 
 export async function paired (opts: RoundOptions, baseline: Target, srv: Target, mode: 'logout' | 'me', tokensFile: string, acked?: string): Promise<Paired> {
   const { connections } = opts
   const seconds = opts.duration / opts.rounds
   const fresh = mode === 'logout' ? opts.slices.logout : opts.slices.me
   const warm = mode === 'logout' ? opts.slices.logoutWarm : opts.slices.me
-  await load({ url: baseline.url, mode, tokensFile, from: warm[0], to: warm[1], connections, duration: opts.warmup, reuse: true })
+  const own = mode === 'logout' ? opts.baselineSlices : undefined
+  const reuse = own === undefined
+  const bWarm = own?.logoutWarm ?? warm
+  const bFresh = own?.logout ?? fresh
+  await load({ url: baseline.url, mode, tokensFile, from: bWarm[0], to: bWarm[1], connections, duration: opts.warmup, reuse })
   await load({ url: srv.url, mode, tokensFile, from: warm[0], to: warm[1], connections, duration: opts.warmup })
   const b: LoadResult[] = []
   const s: LoadResult[] = []
+  const cpu = { baseline: 0, server: 0 }
   let next: number = fresh[0]
+  let bNext: number = bFresh[0]
   for (let i = 0; i < opts.rounds; i++) {
-    b.push(await load({ url: baseline.url, mode, tokensFile, from: fresh[0], to: fresh[1], connections, duration: seconds, reuse: true }))
+    let c0 = cpuMs(baseline.proc.pid!)
+    const br = await load({ url: baseline.url, mode, tokensFile, from: reuse ? bFresh[0] : bNext, to: bFresh[1], connections, duration: seconds, reuse })
+    cpu.baseline += cpuMs(baseline.proc.pid!) - c0
+    if (br.exhausted) throw new Error(`${baseline.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
+    if (!reuse) bNext += br.used
+    b.push(br)
     // Logout: each round goes on with the tokens the last one did not use.
     const from = mode === 'logout' ? next : fresh[0]
+    c0 = cpuMs(srv.proc.pid!)
     const r = await load({ url: srv.url, mode, tokensFile, from, to: fresh[1], connections, duration: seconds, ...(acked === undefined ? {} : { acked: `${acked}.${i}` }) })
+    cpu.server += cpuMs(srv.proc.pid!) - c0
     if (r.exhausted) throw new Error(`${srv.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
     if (mode === 'logout') next += r.used
     s.push(r)
   }
-  const result = { baseline: merged(b, opts.duration), server: merged(s, opts.duration), ratios: s.map((r, i) => r.rps / b[i]!.rps) }
+  const perRequest = (ms: number, rs: LoadResult[]) => Math.round(ms * 1000 / rs.reduce((n, r) => n + r.requests, 0))
+  const result = {
+    baseline: merged(b, opts.duration),
+    server: merged(s, opts.duration),
+    ratios: s.map((r, i) => r.rps / b[i]!.rps),
+    cpuUs: { baseline: perRequest(cpu.baseline, b), server: perRequest(cpu.server, s) }
+  }
   opts.log(`  ${baseline.name} ${mode}: ${result.baseline.rps} req/s; ${srv.name} ${mode}: ${result.server.rps} req/s, p50 ${result.server.p50} ms, p99 ${result.server.p99} ms, ` +
-    `non-2xx ${result.server.non2xx}, errors ${result.server.errors}; ratio by round ${result.ratios.map((x) => x.toFixed(2)).join(' ')}`)
+    `non-2xx ${result.server.non2xx}, errors ${result.server.errors}; ratio by round ${result.ratios.map((x) => x.toFixed(2)).join(' ')}; ` +
+    `CPU µs/request ${result.cpuUs.baseline} vs ${result.cpuUs.server}`)
   return result
 }
