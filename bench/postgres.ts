@@ -24,7 +24,7 @@
  * Writes bench/results/postgres-latest.json and the PostgreSQL results
  * section of BENCHMARKS.md.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import pg from 'pg'
 import { checkAckedPostgres, checkConsumed, checkFreshLogout } from './checks.js'
 import { cpuMs, load, peakRssMiB, ROOT, run, SECRET, SERVER_NODE_FLAGS, startTarget, stopTarget, type Target } from './procs.js'
@@ -87,6 +87,22 @@ async function durability (url: string): Promise<Record<string, string>> {
   const rows = await admin<{ name: string, setting: string, unit: string | null }>(
     `SELECT name, setting, unit FROM pg_settings WHERE name IN (${names.map((n) => `'${n}'`).join(', ')})`, url)
   return Object.fromEntries(rows.map((r) => [r.name, r.unit === '8kB' ? `${Number(r.setting) * 8 / 1024} MiB` : r.setting]))
+}
+
+/**
+ * CPU ms used so far by the PostgreSQL backends serving `database` (their
+ * process title names it): the database's share of a request. Linux, and a
+ * server on this machine; 0 when none is found.
+ */
+export function databaseCpuMs (database: string): number {
+  let ms = 0
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${database} `)) ms += cpuMs(Number(pid))
+    } catch {}
+  }
+  return ms
 }
 
 interface ScaleOut { one: LoadResult, two: LoadResult, ratios: number[], cpuUs: { one: number, two: number } }
@@ -195,6 +211,7 @@ export async function runPostgres (s: PostgresSettings) {
       connections: s.connections,
       slices: { logout: slices.timed, logoutWarm: slices.warm, me: slices.mePool },
       baselineSlices: { logout: slices.baselineTimed, logoutWarm: slices.baselineWarm },
+      sharedCpuMs: () => databaseCpuMs(name),
       log: s.log
     }
     const acked = `${s.tmp}pg-server-acked.txt`

@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import type { BenchResult } from './run.js'
 import type { PostgresResult } from './postgres.js'
 import type { LoadResult } from './load.js'
-import { median } from './rounds.js'
+import { median, type CpuPerRequest } from './rounds.js'
 
 const r2 = (x: number) => Math.round(x * 100) / 100
 
@@ -153,12 +153,12 @@ export function renderPostgres (latest: PostgresResult, previous: PostgresResult
       `${r.settings.duration} s per target after ${r.settings.warmup} s of warm-up, in ${r.settings.rounds} alternating rounds (ratio and latencies: the median round's), ` +
       `${r.settings.connections} connections, ${r.totalSeconds} s in all.`,
       '',
-      '| target | req/s | p50 ms | p99 ms | non-2xx + errors | CPU µs/req | peak RSS MiB | ratio |',
+      '| target | req/s | p50 ms | p99 ms | non-2xx + errors | CPU µs/req (process + PostgreSQL) | peak RSS MiB | ratio |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      pgRow('baseline: jwt + DELETE/INSERT statement, POST logout', r.logout.baseline, r.logout.cpuUs.baseline, r.rssMiB.baseline, '1'),
-      pgRow('server, POST /logout', r.logout.server, r.logout.cpuUs.server, r.rssMiB.server, `${r2(median(r.logout.ratios))} × baseline`),
-      pgRow('baseline: jwt + primary-key SELECT, GET me', r.me.baseline, r.me.cpuUs.baseline, '(same process)', '1'),
-      pgRow('server, GET /me', r.me.server, r.me.cpuUs.server, '(same process)', `${r2(median(r.me.ratios))} × baseline`),
+      pgRow('baseline: jwt + DELETE/INSERT statement, POST logout', r.logout.baseline, cpu(r.logout.cpuUs, 'baseline'), r.rssMiB.baseline, '1'),
+      pgRow('server, POST /logout', r.logout.server, cpu(r.logout.cpuUs, 'server'), r.rssMiB.server, `${r2(median(r.logout.ratios))} × baseline`),
+      pgRow('baseline: jwt + primary-key SELECT, GET me', r.me.baseline, cpu(r.me.cpuUs, 'baseline'), '(same process)', '1'),
+      pgRow('server, GET /me', r.me.server, cpu(r.me.cpuUs, 'server'), '(same process)', `${r2(median(r.me.ratios))} × baseline`),
       pgRow('one instance, POST /logout', r.scale.logout.one, r.scale.logout.cpuUs.one, '', '1'),
       pgRow('two instances, POST /logout (connections split)', r.scale.logout.two, r.scale.logout.cpuUs.two, '', `${r2(median(r.scale.logout.ratios))} × one`),
       pgRow('one instance, GET /me', r.scale.me.one, r.scale.me.cpuUs.one, '', '1'),
@@ -172,6 +172,12 @@ export function renderPostgres (latest: PostgresResult, previous: PostgresResult
   return lines.join('\n')
 }
 
-function pgRow (name: string, l: LoadResult, cpuUs: number, rss: number | string, ratio: string): string {
+/** The process's CPU µs per request, and PostgreSQL's backends' when measured: "180 + 95". */
+function cpu (c: CpuPerRequest, who: 'baseline' | 'server'): string {
+  const shared = who === 'baseline' ? c.sharedBaseline : c.sharedServer
+  return shared === undefined ? String(c[who]) : `${c[who]} + ${shared}`
+}
+
+function pgRow (name: string, l: LoadResult, cpuUs: number | string, rss: number | string, ratio: string): string {
   return `| ${name} | ${l.rps} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors + l.timeouts} | ${cpuUs} | ${rss} | ${ratio} |`
 }

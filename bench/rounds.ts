@@ -47,11 +47,13 @@ export interface RoundOptions {
    * baseline cycles through the server's (it never revokes anything).
    */
   baselineSlices?: { logout: Slice, logoutWarm: Slice }
+  /** CPU ms used so far by something both targets load, the same for both (PostgreSQL's backends): reported per request as `cpuUs.shared*`. */
+  sharedCpuMs?: () => number
   log: (line: string) => void
 }
 
 /** CPU time of the target's process (all its threads) per request, in µs, over the timed rounds. */
-export interface CpuPerRequest { baseline: number, server: number }
+export interface CpuPerRequest { baseline: number, server: number, sharedBaseline?: number, sharedServer?: number }
 
 export interface Paired { baseline: LoadResult, server: LoadResult, ratios: number[], cpuUs: CpuPerRequest }
 
@@ -68,21 +70,26 @@ export async function paired (opts: RoundOptions, baseline: Target, srv: Target,
   await load({ url: srv.url, mode, tokensFile, from: warm[0], to: warm[1], connections, duration: opts.warmup })
   const b: LoadResult[] = []
   const s: LoadResult[] = []
-  const cpu = { baseline: 0, server: 0 }
+  const cpu = { baseline: 0, server: 0, sharedBaseline: 0, sharedServer: 0 }
+  const shared = opts.sharedCpuMs ?? (() => 0)
   let next: number = fresh[0]
   let bNext: number = bFresh[0]
   for (let i = 0; i < opts.rounds; i++) {
     let c0 = cpuMs(baseline.proc.pid!)
+    let s0 = shared()
     const br = await load({ url: baseline.url, mode, tokensFile, from: reuse ? bFresh[0] : bNext, to: bFresh[1], connections, duration: seconds, reuse })
     cpu.baseline += cpuMs(baseline.proc.pid!) - c0
+    cpu.sharedBaseline += shared() - s0
     if (br.exhausted) throw new Error(`${baseline.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
     if (!reuse) bNext += br.used
     b.push(br)
     // Logout: each round goes on with the tokens the last one did not use.
     const from = mode === 'logout' ? next : fresh[0]
     c0 = cpuMs(srv.proc.pid!)
+    s0 = shared()
     const r = await load({ url: srv.url, mode, tokensFile, from, to: fresh[1], connections, duration: seconds, ...(acked === undefined ? {} : { acked: `${acked}.${i}` }) })
     cpu.server += cpuMs(srv.proc.pid!) - c0
+    cpu.sharedServer += shared() - s0
     if (r.exhausted) throw new Error(`${srv.name} ${mode}: ran out of fresh tokens; seed more (--sessions)`)
     if (mode === 'logout') next += r.used
     s.push(r)
@@ -92,10 +99,15 @@ export async function paired (opts: RoundOptions, baseline: Target, srv: Target,
     baseline: merged(b, opts.duration),
     server: merged(s, opts.duration),
     ratios: s.map((r, i) => r.rps / b[i]!.rps),
-    cpuUs: { baseline: perRequest(cpu.baseline, b), server: perRequest(cpu.server, s) }
+    cpuUs: {
+      baseline: perRequest(cpu.baseline, b),
+      server: perRequest(cpu.server, s),
+      ...(opts.sharedCpuMs === undefined ? {} : { sharedBaseline: perRequest(cpu.sharedBaseline, b), sharedServer: perRequest(cpu.sharedServer, s) })
+    }
   }
   opts.log(`  ${baseline.name} ${mode}: ${result.baseline.rps} req/s; ${srv.name} ${mode}: ${result.server.rps} req/s, p50 ${result.server.p50} ms, p99 ${result.server.p99} ms, ` +
     `non-2xx ${result.server.non2xx}, errors ${result.server.errors}; ratio by round ${result.ratios.map((x) => x.toFixed(2)).join(' ')}; ` +
-    `CPU µs/request ${result.cpuUs.baseline} vs ${result.cpuUs.server}`)
+    `CPU µs/request ${result.cpuUs.baseline} vs ${result.cpuUs.server}` +
+    (opts.sharedCpuMs === undefined ? '' : ` (+ PostgreSQL ${result.cpuUs.sharedBaseline} vs ${result.cpuUs.sharedServer})`))
   return result
 }
