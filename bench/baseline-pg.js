@@ -27,6 +27,17 @@ const LOGOUT = `WITH gone AS (
   )
   INSERT INTO revoked_tokens (jti, user_id, session_id, expires_at, revoked_at, reason)
   SELECT jti, user_id, id, token_exp, $4, 'logout_local' FROM gone`
+// BASELINE_AUDIT=1 (an experiment, not the benchmark's baseline): the same statement also writes the server's audit row.
+const LOGOUT_AUDITED = `WITH gone AS (
+    DELETE FROM sessions WHERE user_id = $1 AND id = $2 AND jti = $3
+    RETURNING id, user_id, jti, token_exp
+  ), revoked AS (
+    INSERT INTO revoked_tokens (jti, user_id, session_id, expires_at, revoked_at, reason)
+    SELECT jti, user_id, id, token_exp, $4, 'logout_local' FROM gone
+  )
+  INSERT INTO audit_events (at, type, outcome, user_id, session_id, jti, ip, user_agent)
+  SELECT $4, 'logout', 'success', user_id, id, jti, $5, $6 FROM gone`
+const AUDITED = process.env.BASELINE_AUDIT === '1'
 
 const fastify = Fastify()
 await fastify.register(fastifyJwt, {
@@ -57,7 +68,9 @@ fastify.post('/api/v1/auth/logout', async (request, reply) => {
   } catch {
     return reply.code(401).send(UNAUTHORIZED)
   }
-  const { rowCount } = await pool.query({ name: 'logout', text: LOGOUT, values: [claims.sub, claims.sid, claims.jti, Date.now()] })
+  const { rowCount } = AUDITED
+    ? await pool.query({ name: 'logout', text: LOGOUT_AUDITED, values: [claims.sub, claims.sid, claims.jti, Date.now(), request.ip, request.headers['user-agent'] ?? null] })
+    : await pool.query({ name: 'logout', text: LOGOUT, values: [claims.sub, claims.sid, claims.jti, Date.now()] })
   if (rowCount !== 1) return reply.code(401).send(UNAUTHORIZED)
   return { success: true, message: 'Sesión cerrada exitosamente' }
 })

@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { databaseCpuMs } from './postgres.js'
 import { cpuMs, startTarget, stopTarget, load, ROOT, SECRET, SERVER_NODE_FLAGS, peakRssMiB } from './procs.js'
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { prof: { type: 'string' } } })
@@ -25,15 +26,18 @@ function machine (): { idle: number, all: number } {
   return { idle: f[3]! + f[4]!, all: f.reduce((a, b) => a + b, 0) }
 }
 
+const pgName = db!.startsWith('postgres') ? new URL(db!).pathname.slice(1) : undefined
 const env = { ...(db!.startsWith('postgres') ? { DATABASE_URL: db! } : { DATABASE_PATH: db! }), JWT_SECRET: SECRET, RATE_LIMIT_MAX: '1000000000', LOG_LEVEL: 'warn' }
 const script = { server: 'dist/server.js', bare: 'bench/baseline-bare.js', jwt: 'bench/baseline-jwt.js', pg: 'bench/baseline-pg.js' }[which as 'server']
 const flags = which === 'server' ? [...SERVER_NODE_FLAGS, ...(values.prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.prof}`])] : []
-const t = await startTarget(which!, ROOT + script, env, `/tmp/bench-cpu-${which}.log`, flags)
+const t = await startTarget(which!, ROOT + script, { ...env, ...(process.env.BASELINE_AUDIT === undefined ? {} : { BASELINE_AUDIT: process.env.BASELINE_AUDIT }) }, `/tmp/bench-cpu-${which}.log`, flags)
 const m0 = machine()
 const c0 = cpuMs(t.proc.pid!)
+const d0 = pgName === undefined ? 0 : databaseCpuMs(pgName)
 const start = Number(from)
 const r = await load({ url: t.url, mode: mode as 'logout', tokensFile: tokens!, from: start, to: start + (mode === 'me' ? (db!.startsWith('postgres') ? 20_000 : 1000) : 200_000), connections: 64, duration: Number(seconds), reuse: which !== 'server' && !(which === 'pg' && mode === 'logout') })
 const c1 = cpuMs(t.proc.pid!)
+const d1 = pgName === undefined ? 0 : databaseCpuMs(pgName)
 const m1 = machine()
 const peak = peakRssMiB(t.proc.pid!)
 await stopTarget(t)
@@ -45,6 +49,7 @@ console.log(JSON.stringify({
   p99: r.p99,
   non2xx: r.non2xx + r.errors,
   cpuUsPerRequest: Math.round((c1 - c0) * 1000 / r.requests),
+  ...(pgName === undefined ? {} : { postgresCpuUsPerRequest: Math.round((d1 - d0) * 1000 / r.requests) }),
   peakRssMiB: peak,
   machineBusyPct: Math.round(100 * (1 - (m1.idle - m0.idle) / (m1.all - m0.all)))
 }))
