@@ -137,17 +137,26 @@ export async function ownPostgres (tt: Test, bin = postgresBinDir()): Promise<Ow
     url,
     pid: () => postmaster!.pid!,
     async start () {
-      const [cmd, ...rest] = [...user.prefix, ...args]
-      const p = spawn(cmd!, rest, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
-      postmaster = p
-      exited = new Promise((resolve) => p.once('exit', resolve))
-      p.stdout!.setEncoding('utf8').on('data', (d: string) => { log += d })
-      p.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d })
       const until = Date.now() + 30_000
-      while (!await reachable(url)) {
-        if (p.exitCode !== null || p.signalCode !== null) throw new Error(`postgres exited (${p.exitCode ?? p.signalCode}): ${log.slice(-2000)}`)
-        if (Date.now() > until) throw new Error(`postgres did not answer within 30 s: ${log.slice(-2000)}`)
-        await sleep(100)
+      for (;;) {
+        log = ''
+        const [cmd, ...rest] = [...user.prefix, ...args]
+        const p = spawn(cmd!, rest, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+        postmaster = p
+        exited = new Promise((resolve) => p.once('exit', resolve))
+        p.stdout!.setEncoding('utf8').on('data', (d: string) => { log += d })
+        p.stderr!.setEncoding('utf8').on('data', (d: string) => { log += d })
+        while (!await reachable(url)) {
+          if (p.exitCode !== null || p.signalCode !== null) break
+          if (Date.now() > until) throw new Error(`postgres did not answer within 30 s: ${log.slice(-2000)}`)
+          await sleep(100)
+        }
+        if (p.exitCode === null && p.signalCode === null) return
+        // After a SIGKILL, a backend not yet gone still holds the old shared memory: try again shortly.
+        if (!log.includes('pre-existing shared memory block') || Date.now() > until) {
+          throw new Error(`postgres exited (${p.exitCode ?? p.signalCode}): ${log.slice(-2000)}`)
+        }
+        await sleep(200)
       }
     },
     async stop () {
