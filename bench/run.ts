@@ -1,5 +1,6 @@
 /**
  * `npm run bench [-- --duration S --rounds R --connections C --no-scale --soak S]`
+ * `npm run bench -- --store postgres [...]`: the PostgreSQL run instead (bench/postgres.ts).
  *
  * Builds, seeds, then measures in one invocation, each target its own
  * process and the load generator another: bare Fastify, Fastify +
