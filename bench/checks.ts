@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 
 const LOGGED_OUT = '{"success":true,"message":"Sesión cerrada exitosamente"}'
 const UNAUTHORIZED = '{"success":false,"message":"Token no proporcionado o inválido"}'
@@ -80,6 +81,31 @@ export function checkAcked (dbPath: string, ackedFile: string): number {
     }
   } finally {
     db.close()
+  }
+  return acked.length
+}
+
+/**
+ * The same check on PostgreSQL (`npm run bench -- --store postgres`):
+ * every acknowledged logout has no session row and its revocation record,
+ * read by a connection of its own after the servers have stopped.
+ */
+export async function checkAckedPostgres (url: string, ackedFiles: string[]): Promise<number> {
+  const acked = ackedFiles.flatMap((f) => readFileSync(f, 'utf8').split('\n').filter((l) => l !== ''))
+  const c = acked.map(claims)
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const { rows: live } = await client.query<{ id: string }>(
+      'SELECT s.id FROM sessions s JOIN unnest($1::text[], $2::text[]) AS a (u, i) ON s.user_id = a.u AND s.id = a.i LIMIT 1',
+      [c.map((x) => x.sub), c.map((x) => x.sid)])
+    if (live.length > 0) fail(`acknowledged logout of session ${live[0]!.id} was lost: its row is still there`)
+    const { rows } = await client.query<{ jti: string, sid: string }>(
+      'SELECT r.jti, r.session_id AS sid FROM revoked_tokens r WHERE r.jti = ANY ($1::text[])', [c.map((x) => x.jti)])
+    const revoked = new Map(rows.map((r) => [r.jti, r.sid]))
+    for (const { sid, jti } of c) if (revoked.get(jti) !== sid) fail(`acknowledged logout of session ${sid} has no revocation record`)
+  } finally {
+    await client.end()
   }
   return acked.length
 }

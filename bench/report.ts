@@ -4,9 +4,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import type { BenchResult } from './run.js'
+import type { PostgresResult } from './postgres.js'
 import type { LoadResult } from './load.js'
-import { median } from './rounds.js'
 import { meSizesTable, meSizeTargets } from './sizes.js'
+import { median, type CpuPerRequest } from './rounds.js'
 
 const r2 = (x: number) => Math.round(x * 100) / 100
 
@@ -115,14 +116,87 @@ export function renderResults (latest: BenchResult, previous: BenchResult | null
   return lines.join('\n')
 }
 
-const BEGIN = '<!-- results:begin -->'
-const END = '<!-- results:end -->'
-
-/** Replaces the results section of BENCHMARKS.md (between its two markers). */
-export function writeResults (doc: string, report: string): void {
+/**
+ * Replaces a results section of BENCHMARKS.md, between its two markers:
+ * `<!-- results:begin -->` and `<!-- results:end -->` (SQLite), or
+ * `<!-- pg-results:begin -->` and `<!-- pg-results:end -->` (PostgreSQL).
+ */
+export function writeResults (doc: string, report: string, marker = 'results'): void {
+  const BEGIN = `<!-- ${marker}:begin -->`
+  const END = `<!-- ${marker}:end -->`
   const text = readFileSync(doc, 'utf8')
   const i = text.indexOf(BEGIN)
-  const j = text.indexOf(END)
+  const j = text.indexOf(END, i)
   if (i < 0 || j < i) throw new Error(`${doc} has no results markers`)
   writeFileSync(doc, text.slice(0, i + BEGIN.length) + '\n' + report + '\n' + text.slice(j))
+}
+
+/** The PostgreSQL results section (`npm run bench -- --store postgres`), from postgres-latest.json and the run before it. */
+export function renderPostgres (latest: PostgresResult, previous: PostgresResult | null): string {
+  const runs = previous === null ? [latest] : [latest, previous]
+  const x = (v: number) => `${r2(v)}×`
+  const pgTargets = (r: PostgresResult) => {
+    const lo = median(r.logout.ratios)
+    const me = median(r.me.ratios)
+    return [
+      { name: 'logout ≥ 0.8× the PostgreSQL baseline (DELETE + INSERT)', value: x(lo), ok: lo >= 0.8 },
+      { name: '/me ≥ 0.8× the PostgreSQL baseline (primary-key read)', value: x(me), ok: me >= 0.8 },
+      { name: 'acknowledged logouts found revoked in the database', value: `${r.ackedChecked} of ${r.ackedChecked}`, ok: r.ackedChecked > 0 },
+      { name: 'logout: two instances over one (total req/s)', value: x(median(r.scale.logout.ratios)), ok: null },
+      { name: '/me: two instances over one (total req/s)', value: x(median(r.scale.me.ratios)), ok: null }
+    ]
+  }
+  const t = runs.map(pgTargets)
+  const lines = [
+    '### PostgreSQL targets',
+    '',
+    `| target | ${runs.map((r) => `${String(r.machine.date).slice(0, 16)} (${String(r.machine.commit)})`).join(' | ')} |`,
+    `| --- |${runs.map(() => ' --- |').join('')}`
+  ]
+  for (let i = 0; i < t[0]!.length; i++) {
+    lines.push(`| ${t[0]![i]!.name} | ${t.map((v) => {
+      const c = v[i]!
+      return c.ok === null ? c.value : `${c.ok ? 'met' : '**not met**'}: ${c.value}`
+    }).join(' | ')} |`)
+  }
+  lines.push('')
+  for (const r of runs) {
+    const m = r.machine as { date: string, commit: string, dirty: boolean, nproc: number, cpu: string, node: string, load: string }
+    const pgs = r.postgres
+    lines.push(
+      `### ${r === latest ? 'Latest PostgreSQL run' : 'Previous PostgreSQL run'}`,
+      '',
+      `Run of ${m.date}, commit ${m.commit}${m.dirty ? ' (uncommitted changes)' : ''}: ${m.nproc} × ${m.cpu}, node ${m.node}, load average at start ${m.load}; ` +
+      `PostgreSQL ${pgs.server_version} on the same machine (fsync ${pgs.fsync}, synchronous_commit ${pgs.synchronous_commit}, wal_sync_method ${pgs.wal_sync_method}, shared_buffers ${pgs.shared_buffers}); ` +
+      `${r.settings.sessions / 1000}k seeded sessions (seed ${Math.round(r.seedMs / 1000)} s), /me over ${r.settings.meTokens / 1000}k tokens; ` +
+      `${r.settings.duration} s per target after ${r.settings.warmup} s of warm-up, in ${r.settings.rounds} alternating rounds (ratio and latencies: the median round's), ` +
+      `${r.settings.connections} connections, ${r.totalSeconds} s in all.`,
+      '',
+      '| target | req/s | p50 ms | p99 ms | non-2xx + errors | CPU µs/req (process + PostgreSQL) | peak RSS MiB | ratio |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      pgRow('baseline: jwt + DELETE/INSERT statement, POST logout', r.logout.baseline, cpu(r.logout.cpuUs, 'baseline'), r.rssMiB.baseline, '1'),
+      pgRow('server, POST /logout', r.logout.server, cpu(r.logout.cpuUs, 'server'), r.rssMiB.server, `${r2(median(r.logout.ratios))} × baseline`),
+      pgRow('baseline: jwt + primary-key SELECT, GET me', r.me.baseline, cpu(r.me.cpuUs, 'baseline'), '(same process)', '1'),
+      pgRow('server, GET /me', r.me.server, cpu(r.me.cpuUs, 'server'), '(same process)', `${r2(median(r.me.ratios))} × baseline`),
+      pgRow('one instance, POST /logout', r.scale.logout.one, r.scale.logout.cpuUs.one, '', '1'),
+      pgRow('two instances, POST /logout (connections split)', r.scale.logout.two, r.scale.logout.cpuUs.two, '', `${r2(median(r.scale.logout.ratios))} × one`),
+      pgRow('one instance, GET /me', r.scale.me.one, r.scale.me.cpuUs.one, '', '1'),
+      pgRow('two instances, GET /me (connections split)', r.scale.me.two, r.scale.me.cpuUs.two, '', `${r2(median(r.scale.me.ratios))} × one`),
+      '',
+      `Ratios by round: logout ${r.logout.ratios.map(r2).join(', ')}; /me ${r.me.ratios.map(r2).join(', ')}; ` +
+      `two instances over one: logout ${r.scale.logout.ratios.map(r2).join(', ')}, /me ${r.scale.me.ratios.map(r2).join(', ')}.`,
+      ''
+    )
+  }
+  return lines.join('\n')
+}
+
+/** The process's CPU µs per request, and PostgreSQL's backends' when measured: "180 + 95". */
+function cpu (c: CpuPerRequest, who: 'baseline' | 'server'): string {
+  const shared = who === 'baseline' ? c.sharedBaseline : c.sharedServer
+  return shared === undefined ? String(c[who]) : `${c[who]} + ${shared}`
+}
+
+function pgRow (name: string, l: LoadResult, cpuUs: number | string, rss: number | string, ratio: string): string {
+  return `| ${name} | ${l.rps} | ${l.p50} | ${l.p99} | ${l.non2xx + l.errors + l.timeouts} | ${cpuUs} | ${rss} | ${ratio} |`
 }

@@ -143,8 +143,13 @@ const PURGE: Record<PurgeTable, string> = {
   SELECT (SELECT held FROM lock) AS held, (SELECT count(*) FROM gone) AS deleted`
 }
 
-/** How many parameters ($1 to $n) a statement names. */
-const parameters = (sql: string) => Math.max(...[...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))
+/** How many parameters ($1 to $n) a statement names: counted once per statement text, not on every request. */
+const counted = new Map<string, number>()
+function parameters (sql: string): number {
+  let n = counted.get(sql)
+  if (n === undefined) counted.set(sql, n = Math.max(...[...sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]))))
+  return n
+}
 
 interface VictimRow { id: string, jti: string | null, expiresAt: number | null, type: EventType | 'current' }
 
