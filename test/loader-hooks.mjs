@@ -11,7 +11,14 @@ export async function load (url, context, nextLoad) {
   if (!url.startsWith('file:') || result.source == null) return result
   const source = String(result.source)
   const inline = INLINE.exec(source)
-  if (inline === null) return result
+  if (inline === null) {
+    // Our TypeScript always comes with tsx's inline map: without one (a tsx
+    // that writes it differently), the report would be wrong, so say so.
+    if (/\.[cm]?ts$/.test(new URL(url).pathname) && !url.includes('/node_modules/')) {
+      throw new Error(`test/loader-hooks.mjs: no inline source map in what tsx made of ${url}`)
+    }
+    return result
+  }
   const map = JSON.parse(Buffer.from(inline[1], 'base64').toString('utf8'))
   if (!Array.isArray(map.sourcesContent) || map.sourcesContent.some((s) => s !== null)) return result
   delete map.sourcesContent
