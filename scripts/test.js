@@ -1,4 +1,7 @@
-// `npm test` after the type-check: tap, with one allowance. Where PostgreSQL
+// `npm test`: the type-check and tap side by side, with one allowance. The
+// type-check (`tsc --noEmit`, single-threaded, ~15 s of CPU) runs while the
+// tests start, on a machine whose cores the tests do not keep busy; its
+// output comes after tap's, and either failing fails the run. Where PostgreSQL
 // or Redis does not answer (and AUTH_SESSIONS_REQUIRE, set by .ci/run, does
 // not name it), their suites skip, so the code only they run cannot be
 // covered: tap then may finish below 100 % coverage, and one line says so.
@@ -33,5 +36,20 @@ if (missing.length > 0) {
   args.push('--allow-incomplete-coverage')
   console.log(`# ${missing.join(' and ')} not reachable: ${missing.length > 1 ? 'their' : 'its'} suites are skipped, so coverage may end below 100 % here (CI runs every suite and requires 100 %)`)
 }
-const tap = spawn(process.execPath, [new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url).pathname, ...args], { stdio: 'inherit' })
-tap.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)))
+/** Resolves with the exit code of `node <script> ...args` (1 when it dies of a signal). */
+function run (script, scriptArgs, stdio) {
+  const child = spawn(process.execPath, [new URL(script, import.meta.url).pathname, ...scriptArgs], { stdio })
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)))
+  return { child, exited }
+}
+
+// tsc's incremental state lives in .tap (git-ignored): a re-run checks only what changed.
+const tsc = run('../node_modules/typescript/bin/tsc', ['-p', 'tsconfig.json', '--noEmit', '--incremental', '--tsBuildInfoFile', '.tap/tsconfig.tsbuildinfo'], ['ignore', 'pipe', 'pipe'])
+let typeErrors = ''
+tsc.child.stdout.setEncoding('utf8').on('data', (d) => { typeErrors += d })
+tsc.child.stderr.setEncoding('utf8').on('data', (d) => { typeErrors += d })
+const tap = run('../node_modules/tap/dist/esm/run.mjs', args, 'inherit')
+const [tapCode, tscCode] = await Promise.all([tap.exited, tsc.exited])
+// A failed type-check also in tap's closing-line form, which .ci/run's summary counts.
+if (tscCode !== 0) console.log(`${typeErrors}# tsc --noEmit failed (exit ${tscCode})\n# { total: 1, pass: 0, fail: 1 }`)
+process.exit(tapCode !== 0 ? tapCode : tscCode)

@@ -39,8 +39,8 @@ t.test('the watcher ignores the configured database and its companions, whatever
 
 function dev (env: Record<string, string>, entry = 'scripts/dev.ts') {
   const child = spawn(process.execPath, [...LOADER, entry], {
-    // No coverage: fastify-cli's children load the code through tsx as well,
-    // whose compiled ranges would not line up with tap's (test/spawn.ts).
+    // No coverage: fastify-cli's children load the code through plain tsx
+    // (scripts/dev.ts), without test/loader.mjs's fix of its source maps.
     cwd: ROOT, env: serverEnv({ ...env, ...NO_COVERAGE }), stdio: ['ignore', 'pipe', 'pipe'], detached: true
   })
   let out = ''

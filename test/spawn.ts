@@ -6,19 +6,22 @@
  * few HTTP calls for talking to it.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { PASSWORD, SECRET } from './helper.js'
 import { claimsOf } from './jwt.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
 /**
- * The test process's own TypeScript loader (tap's), so that the child's
- * coverage lines up with the parent's and server.ts is measured too. A tsx
- * child would report ranges of differently compiled code, and merged with
- * tap's they mark covered lines as uncovered.
+ * The test process's own node flags (tap's, with test/loader.mjs), so that
+ * the child compiles our code as the parent does, its coverage lines up
+ * with the parent's, and server.ts is measured too. A child compiled
+ * differently would report ranges of other code, and merged with the
+ * parent's they mark covered lines as uncovered.
  */
-export const LOADER = process.execArgv.length > 0 ? process.execArgv : ['--import', 'tsx']
+export const LOADER = (process.execArgv.length > 0 ? process.execArgv : ['--import=./test/loader.mjs'])
+  // package.json names the loader relative to the repository: absolute, for a child started elsewhere.
+  .map((arg) => arg.replace(/^--import=(\.\/.*)$/, (_, path: string) => `--import=${new URL(path, pathToFileURL(ROOT)).href}`))
 
 /** For a child that runs no code of ours: it reports no coverage at all. */
 export const NO_COVERAGE = { _TAPJS_PROCESSINFO_COV_EXCLUDE_: '/./' }
@@ -37,9 +40,7 @@ export interface Server {
 
 /**
  * The environment a spawned server gets: nothing of ours inherited, only
- * PATH and the loader's own settings (tap's and ts-node's): without them
- * the child compiles our code differently from the parent and their
- * coverage no longer lines up.
+ * PATH and tap's own settings (where its coverage goes, what it covers).
  */
 export function serverEnv (env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const loader = Object.entries(process.env).filter(([k]) => /^(TS_NODE_|TAP|_TAPJS_|NODE_OPTIONS$)/.test(k))

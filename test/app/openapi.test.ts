@@ -39,7 +39,7 @@ t.test('npm run openapi writes the same document, whatever the environment says'
   const { stdout } = await run(process.execPath, [...LOADER, join(root, 'scripts/openapi.ts')], {
     cwd: dir,
     // The project's tsconfig, found from the temp folder too: compiled alike, the coverage lines up.
-    env: { ...process.env, TS_NODE_PROJECT: join(root, 'tsconfig.json'), REGISTRATION_ENABLED: 'false', JWT_ISSUER: 'elsewhere', PORT: '4321', HOST: '0.0.0.0' }
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'), REGISTRATION_ENABLED: 'false', JWT_ISSUER: 'elsewhere', PORT: '4321', HOST: '0.0.0.0' }
   })
   t.equal(await readFile(file, 'utf8'), committed, 'configuration leaked into the document')
   t.equal(stdout, `wrote openapi.json: ${operations.length} operations, ${Buffer.byteLength(committed)} bytes, in ${dir}\n`, 'it says what it wrote')

@@ -68,8 +68,8 @@ t.test('a read-only folder (as an unprivileged user when run as root)', async (t
   const root = process.getuid?.() === 0
   if (!root) return refused(t, path, /the folder .*ro is not writable/)
   // Root writes anywhere: the server runs as "nobody", with tsx and without
-  // tap's NODE_OPTIONS and coverage folder (root's), so this case reports no
-  // coverage: tsx-compiled ranges would not line up with tap's.
+  // tap's NODE_OPTIONS and coverage folder (root's, which "nobody" cannot
+  // write), so this case reports no coverage (lib/database-path.ts ignores it).
   const child = spawn('env', ['-u', 'NODE_OPTIONS', '-u', 'NODE_V8_COVERAGE', process.execPath, '--import', 'tsx', 'server.ts'], {
     cwd: ROOT,
     uid: 65534,
