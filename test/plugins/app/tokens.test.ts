@@ -188,59 +188,54 @@ t.test('the longest JWT_ISSUER and JWT_AUDIENCE the config accepts still give wo
   t.equal((await me(app, token)).statusCode, 200)
 })
 
-t.test('verified tokens are remembered, at most cacheSize of them, each until its exp', async (t) => {
+/** A token service over the app's keys that counts the signature checks it really makes. */
+async function counting (t: Test, cache: { cacheSize: number, admitEvery: number }) {
   const app = await build(t)
-  let verifications = 0
+  const counter = { verifications: 0 }
   const tokens = createTokenService({
     sign: (payload) => app.jwt.sign(payload),
-    verify: (token) => { verifications++; return app.jwt.verify(token) },
+    verify: (token) => { counter.verifications++; return app.jwt.verify(token) },
     ttlSeconds: 3600,
     toleranceSeconds: 0,
-    cacheSize: 2,
-    admitEvery: 1
+    ...cache
   })
-  const FAR = Number.MAX_SAFE_INTEGER
+  return { tokens, counter }
+}
+const FAR = Number.MAX_SAFE_INTEGER
+
+t.test('verified tokens are remembered, at most cacheSize of them, each until its exp', async (t) => {
+  const { tokens, counter } = await counting(t, { cacheSize: 2, admitEvery: 1 })
   const [a, b, c] = [tokens.issue('u', 's1', FAR), tokens.issue('u', 's2', FAR), tokens.issue('u', 's3', FAR)]
   t.equal(tokens.verify(a.token).sid, 's1')
   t.equal(tokens.verify(a.token).sid, 's1')
-  t.equal(verifications, 1, 'the second time from memory')
+  t.equal(counter.verifications, 1, 'the second time from memory')
   tokens.verify(b.token)
   tokens.verify(c.token)
-  t.equal(verifications, 3)
+  t.equal(counter.verifications, 3)
   tokens.verify(c.token)
   tokens.verify(b.token)
-  t.equal(verifications, 3, 'b and c are remembered')
+  t.equal(counter.verifications, 3, 'b and c are remembered')
   tokens.verify(a.token)
-  t.equal(verifications, 4, 'a, the oldest, was forgotten')
+  t.equal(counter.verifications, 4, 'a, the oldest, was forgotten')
   t.equal(tokens.verify(resign(a.token, { sid: 'other' })).sid, 'other', 'another text is another token')
-  t.equal(verifications, 5)
+  t.equal(counter.verifications, 5)
   const d = tokens.issue('u', 's4', FAR)
   tokens.verify(d.token, false)
   tokens.verify(d.token, false)
-  t.equal(verifications, 7, 'a token verified for its logout is not remembered')
+  t.equal(counter.verifications, 7, 'a token verified for its logout is not remembered')
   tokens.verify(a.token)
-  t.equal(verifications, 7, 'nor does it push out a remembered one')
+  t.equal(counter.verifications, 7, 'nor does it push out a remembered one')
 })
 
 t.test('once the verified-token cache is full, one token in admitEvery is remembered', async (t) => {
-  const app = await build(t)
-  let verifications = 0
-  const tokens = createTokenService({
-    sign: (payload) => app.jwt.sign(payload),
-    verify: (token) => { verifications++; return app.jwt.verify(token) },
-    ttlSeconds: 3600,
-    toleranceSeconds: 0,
-    cacheSize: 1,
-    admitEvery: 3
-  })
-  const FAR = Number.MAX_SAFE_INTEGER
+  const { tokens, counter } = await counting(t, { cacheSize: 1, admitEvery: 3 })
   const [a, b, c, d] = ['s1', 's2', 's3', 's4'].map((sid) => tokens.issue('u', sid, FAR))
   const verifyAll = (...xs: typeof a[]) => { for (const x of xs) tokens.verify(x!.token) }
   verifyAll(a, b, c)
-  t.equal(verifications, 3)
+  t.equal(counter.verifications, 3)
   verifyAll(a)
-  t.equal(verifications, 3, 'a stayed: b and c were not admitted')
+  t.equal(counter.verifications, 3, 'a stayed: b and c were not admitted')
   verifyAll(d)
   verifyAll(d, a)
-  t.equal(verifications, 5, 'd, the third miss since the cache was full, took the place of a')
+  t.equal(counter.verifications, 5, 'd, the third miss since the cache was full, took the place of a')
 })

@@ -20,6 +20,13 @@ function setup (t: any, path = ':memory:') {
   return { db, load, loads: () => loads }
 }
 
+/** Another connection (another process, an operator's tool) commits b = 20 to the file in `dir`. */
+function otherSetsB (dir: string) {
+  const other = new Database(join(dir, 'a.db'))
+  other.prepare("UPDATE kv SET v = '20' WHERE k = 'b'").run()
+  other.close()
+}
+
 t.test('a second lookup of an unchanged database is answered from memory', async (t) => {
   const { db, load, loads } = setup(t)
   const cache = new ReadCache<{ v: string }>(db, 10)
@@ -47,9 +54,7 @@ t.test('a commit by another connection to the same file empties it', async (t) =
   const { db, load } = setup(t, join(dir, 'a.db'))
   const cache = new ReadCache<{ v: string }>(db, 10)
   t.strictSame(cache.get('b', load), { v: '2' })
-  const other = new Database(join(dir, 'a.db'))
-  other.prepare("UPDATE kv SET v = '20' WHERE k = 'b'").run()
-  other.close()
+  otherSetsB(dir)
   t.strictSame(cache.get('b', load), { v: '20' })
 })
 
@@ -74,9 +79,7 @@ t.test('a file in another journal mode (no WAL index to read): another connectio
   t.teardown(() => cache.close())
   t.strictSame(cache.get('b', load), { v: '2' })
   t.strictSame(cache.get('b', load), { v: '2' })
-  const other = new Database(join(dir, 'a.db'))
-  other.prepare("UPDATE kv SET v = '20' WHERE k = 'b'").run()
-  other.close()
+  otherSetsB(dir)
   t.strictSame(cache.get('b', load), { v: '20' })
 })
 
@@ -86,9 +89,7 @@ t.test('a commit by another connection is seen by the next hit, whatever was rea
   const cache = new ReadCache<{ v: string }>(db, 10)
   cache.get('a', load)
   cache.get('b', load)
-  const other = new Database(join(dir, 'a.db'))
-  other.prepare("UPDATE kv SET v = '20' WHERE k = 'b'").run()
-  other.close()
+  otherSetsB(dir)
   // A miss reads the file, not the counter: it must not stamp the stale rows as fresh.
   t.strictSame(cache.get('c', load), { v: '3' })
   t.strictSame(cache.get('b', load), { v: '20' })
