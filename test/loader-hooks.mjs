@@ -6,6 +6,11 @@
 // instead, so this hook drops the empty field from the inline source map.
 const INLINE = /\n\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/]+=*)\s*$/
 
+// On Node.js 22 and later tsx writes no inline map (Node keeps the maps
+// itself), and nothing is fixed here; coverage is measured on Node.js 20
+// (.ci/run runs the other versions without it).
+const INLINE_MAPS = Number(process.versions.node.split('.')[0]) < 22
+
 export async function load (url, context, nextLoad) {
   const result = await nextLoad(url, context)
   if (!url.startsWith('file:') || result.source == null) return result
@@ -14,7 +19,7 @@ export async function load (url, context, nextLoad) {
   if (inline === null) {
     // Our TypeScript always comes with tsx's inline map: without one (a tsx
     // that writes it differently), the report would be wrong, so say so.
-    if (/\.[cm]?ts$/.test(new URL(url).pathname) && !url.includes('/node_modules/')) {
+    if (INLINE_MAPS && /\.[cm]?ts$/.test(new URL(url).pathname) && !url.includes('/node_modules/')) {
       throw new Error(`test/loader-hooks.mjs: no inline source map in what tsx made of ${url}`)
     }
     return result
