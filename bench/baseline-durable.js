@@ -20,8 +20,7 @@
 import { open } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
 import { createRequire } from 'node:module'
-import Fastify from 'fastify'
-import fastifyJwt from '@fastify/jwt'
+import { jwtFastify, UNAUTHORIZED } from './baseline-kit.js'
 import Database from 'better-sqlite3'
 
 const path = process.env.DATABASE_PATH
@@ -93,12 +92,7 @@ function logout (claims) {
   })
 }
 
-const UNAUTHORIZED = { success: false, message: 'Token no proporcionado o inválido' }
-const fastify = Fastify()
-await fastify.register(fastifyJwt, {
-  secret: process.env.JWT_SECRET,
-  verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'jti', 'sid', 'iat', 'exp'], cache: true }
-})
+const fastify = await jwtFastify()
 fastify.post('/api/v1/auth/logout', async (request, reply) => {
   let claims
   try {
@@ -109,7 +103,6 @@ fastify.post('/api/v1/auth/logout', async (request, reply) => {
   if (!await logout(claims)) return reply.code(401).send(UNAUTHORIZED)
   return { success: true, message: 'Sesión cerrada exitosamente' }
 })
-fastify.get('/health', async () => ({ status: 'ok' }))
 await fastify.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
 process.once('SIGTERM', async () => {
   await fastify.close()

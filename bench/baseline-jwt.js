@@ -3,23 +3,17 @@
 // Bearer token and answers an envelope with its subject. No session lookup:
 // this is the floor for GET /api/v1/auth/me.
 // PORT and JWT_SECRET from the environment.
-import Fastify from 'fastify'
-import fastifyJwt from '@fastify/jwt'
+import { jwtFastify, UNAUTHORIZED } from './baseline-kit.js'
 
-const fastify = Fastify()
-await fastify.register(fastifyJwt, {
-  secret: process.env.JWT_SECRET,
-  verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'jti', 'sid', 'iat', 'exp'], cache: true }
-})
+const fastify = await jwtFastify()
 fastify.get('/api/v1/auth/me', async (request, reply) => {
   let claims
   try {
     claims = await request.jwtVerify()
   } catch {
-    return reply.code(401).send({ success: false, message: 'Token no proporcionado o inválido' })
+    return reply.code(401).send(UNAUTHORIZED)
   }
   return { success: true, message: 'Sesión activa', data: { user: { id: claims.sub } } }
 })
-fastify.get('/health', async () => ({ status: 'ok' }))
 await fastify.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
 process.stdout.write('listening\n')

@@ -11,12 +11,10 @@
 //   record; 200 when it deleted a row, 401 when not.
 // Plain JavaScript on plain node, like baseline-jwt.js. PORT, JWT_SECRET and
 // DATABASE_URL from the environment.
-import Fastify from 'fastify'
-import fastifyJwt from '@fastify/jwt'
+import { jwtFastify, UNAUTHORIZED } from './baseline-kit.js'
 import pg from 'pg'
 import { POOL_MAX } from '../dist/lib/store/postgres/pool.js'
 
-const UNAUTHORIZED = { success: false, message: 'Token no proporcionado o inválido' }
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: POOL_MAX })
 
 const SESSION = `SELECT id, user_id, jti, created_at, expires_at, ip, user_agent
@@ -39,11 +37,7 @@ const LOGOUT_AUDITED = `WITH gone AS (
   SELECT $4, 'logout', 'success', user_id, id, jti, $5, $6 FROM gone`
 const AUDITED = process.env.BASELINE_AUDIT === '1'
 
-const fastify = Fastify()
-await fastify.register(fastifyJwt, {
-  secret: process.env.JWT_SECRET,
-  verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'jti', 'sid', 'iat', 'exp'], cache: true }
-})
+const fastify = await jwtFastify()
 
 fastify.get('/api/v1/auth/me', async (request, reply) => {
   let claims
@@ -75,6 +69,5 @@ fastify.post('/api/v1/auth/logout', async (request, reply) => {
   return { success: true, message: 'Sesión cerrada exitosamente' }
 })
 
-fastify.get('/health', async () => ({ status: 'ok' }))
 await fastify.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
 process.stdout.write('listening\n')

@@ -5,8 +5,7 @@
 // data as GET /api/v1/auth/me. What a straightforward, correct /me costs on
 // SQLite: the reference for the server's /me at sizes no cache can hold.
 // PORT, JWT_SECRET and DATABASE_PATH (a seeded file, read only) from the environment.
-import Fastify from 'fastify'
-import fastifyJwt from '@fastify/jwt'
+import { jwtFastify, UNAUTHORIZED } from './baseline-kit.js'
 import Database from 'better-sqlite3'
 
 const db = new Database(process.env.DATABASE_PATH, { readonly: true })
@@ -15,12 +14,7 @@ db.pragma('cache_size = -8192')
 const byKey = db.prepare(`SELECT s.jti, s.created_at AS createdAt, s.expires_at AS expiresAt, s.ip, s.user_agent AS userAgent, u.email
   FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.user_id = ? AND s.id = ?`)
 
-const fastify = Fastify()
-await fastify.register(fastifyJwt, {
-  secret: process.env.JWT_SECRET,
-  verify: { algorithms: ['HS256'], requiredClaims: ['sub', 'jti', 'sid', 'iat', 'exp'], cache: true }
-})
-const UNAUTHORIZED = { success: false, message: 'Token no proporcionado o inválido' }
+const fastify = await jwtFastify()
 fastify.get('/api/v1/auth/me', async (request, reply) => {
   let claims
   try {
@@ -39,6 +33,5 @@ fastify.get('/api/v1/auth/me', async (request, reply) => {
     }
   }
 })
-fastify.get('/health', async () => ({ status: 'ok' }))
 await fastify.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
 process.stdout.write('listening\n')
