@@ -20,7 +20,7 @@
 import { open } from 'node:fs/promises'
 import { Worker } from 'node:worker_threads'
 import { createRequire } from 'node:module'
-import { jwtFastify, UNAUTHORIZED } from './baseline-kit.js'
+import { jwtFastify, UNAUTHORIZED, verified } from './baseline-kit.js'
 import Database from 'better-sqlite3'
 
 const path = process.env.DATABASE_PATH
@@ -94,12 +94,8 @@ function logout (claims) {
 
 const fastify = await jwtFastify()
 fastify.post('/api/v1/auth/logout', async (request, reply) => {
-  let claims
-  try {
-    claims = await request.jwtVerify()
-  } catch {
-    return reply.code(401).send(UNAUTHORIZED)
-  }
+  const claims = await verified(request, reply)
+  if (claims === null) return reply
   if (!await logout(claims)) return reply.code(401).send(UNAUTHORIZED)
   return { success: true, message: 'Sesión cerrada exitosamente' }
 })

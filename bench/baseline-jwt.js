@@ -3,16 +3,12 @@
 // Bearer token and answers an envelope with its subject. No session lookup:
 // this is the floor for GET /api/v1/auth/me.
 // PORT and JWT_SECRET from the environment.
-import { jwtFastify, UNAUTHORIZED } from './baseline-kit.js'
+import { jwtFastify, verified } from './baseline-kit.js'
 
 const fastify = await jwtFastify()
 fastify.get('/api/v1/auth/me', async (request, reply) => {
-  let claims
-  try {
-    claims = await request.jwtVerify()
-  } catch {
-    return reply.code(401).send(UNAUTHORIZED)
-  }
+  const claims = await verified(request, reply)
+  if (claims === null) return reply
   return { success: true, message: 'Sesión activa', data: { user: { id: claims.sub } } }
 })
 await fastify.listen({ port: Number(process.env.PORT), host: '127.0.0.1' })

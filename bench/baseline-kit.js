@@ -17,3 +17,13 @@ export async function jwtFastify () {
   fastify.get('/health', async () => ({ status: 'ok' }))
   return fastify
 }
+
+/** The request's verified claims, or null once the 401 envelope is sent (the handler then returns `reply`). */
+export async function verified (request, reply) {
+  try {
+    return await request.jwtVerify()
+  } catch {
+    reply.code(401).send(UNAUTHORIZED)
+    return null
+  }
+}

@@ -11,7 +11,7 @@
 //   record; 200 when it deleted a row, 401 when not.
 // Plain JavaScript on plain node, like baseline-jwt.js. PORT, JWT_SECRET and
 // DATABASE_URL from the environment.
-import { jwtFastify, UNAUTHORIZED } from './baseline-kit.js'
+import { jwtFastify, UNAUTHORIZED, verified } from './baseline-kit.js'
 import pg from 'pg'
 import { POOL_MAX } from '../dist/lib/store/postgres/pool.js'
 
@@ -40,12 +40,8 @@ const AUDITED = process.env.BASELINE_AUDIT === '1'
 const fastify = await jwtFastify()
 
 fastify.get('/api/v1/auth/me', async (request, reply) => {
-  let claims
-  try {
-    claims = await request.jwtVerify()
-  } catch {
-    return reply.code(401).send(UNAUTHORIZED)
-  }
+  const claims = await verified(request, reply)
+  if (claims === null) return reply
   const { rows: [s] } = await pool.query({ name: 'session', text: SESSION, values: [claims.sub, claims.sid] })
   if (s === undefined || s.jti !== claims.jti) return reply.code(401).send(UNAUTHORIZED)
   return {
@@ -56,12 +52,8 @@ fastify.get('/api/v1/auth/me', async (request, reply) => {
 })
 
 fastify.post('/api/v1/auth/logout', async (request, reply) => {
-  let claims
-  try {
-    claims = await request.jwtVerify()
-  } catch {
-    return reply.code(401).send(UNAUTHORIZED)
-  }
+  const claims = await verified(request, reply)
+  if (claims === null) return reply
   const { rowCount } = AUDITED
     ? await pool.query({ name: 'logout', text: LOGOUT_AUDITED, values: [claims.sub, claims.sid, claims.jti, Date.now(), request.ip, request.headers['user-agent'] ?? null] })
     : await pool.query({ name: 'logout', text: LOGOUT, values: [claims.sub, claims.sid, claims.jti, Date.now()] })

@@ -5,7 +5,7 @@
 // data as GET /api/v1/auth/me. What a straightforward, correct /me costs on
 // SQLite: the reference for the server's /me at sizes no cache can hold.
 // PORT, JWT_SECRET and DATABASE_PATH (a seeded file, read only) from the environment.
-import { jwtFastify, UNAUTHORIZED } from './baseline-kit.js'
+import { jwtFastify, UNAUTHORIZED, verified } from './baseline-kit.js'
 import Database from 'better-sqlite3'
 
 const db = new Database(process.env.DATABASE_PATH, { readonly: true })
@@ -16,12 +16,8 @@ const byKey = db.prepare(`SELECT s.jti, s.created_at AS createdAt, s.expires_at 
 
 const fastify = await jwtFastify()
 fastify.get('/api/v1/auth/me', async (request, reply) => {
-  let claims
-  try {
-    claims = await request.jwtVerify()
-  } catch {
-    return reply.code(401).send(UNAUTHORIZED)
-  }
+  const claims = await verified(request, reply)
+  if (claims === null) return reply
   const s = byKey.get(claims.sub, claims.sid)
   if (s === undefined || s.jti !== claims.jti) return reply.code(401).send(UNAUTHORIZED)
   return {
