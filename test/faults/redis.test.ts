@@ -23,6 +23,28 @@ async function within (ms: number, what: string, check: () => Promise<boolean>):
   return Date.now() - started
 }
 
+/**
+ * Puts the Redis of `kit` to sleep for `seconds` (DEBUG SLEEP) and resolves
+ * once it sleeps: a PING on a connection of its own unanswered for 100 ms,
+ * so that what the test sends next is sure to meet a Redis that does not
+ * answer, however late the machine ran the sleep. `awake` resolves when it
+ * answers again.
+ */
+async function asleep (t: Test, kit: RedisKit, seconds: number): Promise<{ awake: Promise<unknown> }> {
+  const [sleeper, prober] = [kit.client.duplicate(), kit.client.duplicate()]
+  for (const c of [sleeper, prober]) {
+    await c.connect()
+    t.teardown(() => c.disconnect())
+  }
+  const awake = sleeper.call('DEBUG', 'SLEEP', String(seconds))
+  const deadline = Date.now() + 5000
+  for (;;) {
+    const answered = await Promise.race([prober.ping().then(() => true), new Promise((resolve) => setTimeout(resolve, 100, false))])
+    if (!answered) return { awake }
+    if (Date.now() > deadline) throw new Error('Redis did not fall asleep within 5 s')
+  }
+}
+
 if (await redisAvailable(t)) {
   /** A logout that must not wait on Redis. */
   async function quickLogout (t: Test, app: FastifyInstance, s: Login): Promise<void> {
@@ -82,9 +104,16 @@ if (await redisAvailable(t)) {
     const ms = await within(5000, 'every unexpired revocation back in Redis', allListed(kit, all))
     t.pass(`every unexpired revocation back ${ms} ms after Redis answered`)
     t.notOk(await listed(kit, expiring), 'an expired one is not written back')
-    // The other instance, which owed writes too, takes the refill as covering them.
-    await Promise.all([(brief.revocationList as SharedRevocationList).sync(), (app.revocationList as SharedRevocationList).sync()])
+    // The other instance, which owed writes too, takes the refill as covering
+    // them: once both are connected (one may reconnect later than the other)
+    // and the refill is done (the first round of checks waits for it, or
+    // meets its lock), a check of each finds the list marked filled.
+    await waitFor('both instances to reconnect', () => isUp(app.redis!) && isUp(brief.redis!), 5000)
+    const syncBoth = () => Promise.all([brief, app].map((i) => (i.revocationList as SharedRevocationList).sync()))
+    await syncBoth()
+    await syncBoth()
     t.equal(refilled() - refillsBefore, 1, 'refilled by one instance of the two')
+    await waitFor('the reconnection to be logged', () => logged(appLog.lines, 'Redis answers again').length > 0, 5000)
     t.equal(logged(appLog.lines, 'Redis answers again').length, 1)
 
     await kit.client.flushall()
@@ -94,17 +123,15 @@ if (await redisAvailable(t)) {
   t.test('a slow Redis: a logout waits the command timeout at most, and its key is written once Redis answers', async (t) => {
     const own = await ownRedis(t)
     const kit = await redisKit(t, own.url)
-    const app = await build(t, kit.env)
+    const log = logLines()
+    const app = await build(t, kit.env, { logger: { level: 'info', stream: log.stream } })
     const s = await login(app)
-    const sleeper = kit.client.duplicate()
-    await sleeper.connect()
-    t.teardown(() => sleeper.disconnect())
-    const asleep = sleeper.call('DEBUG', 'SLEEP', '0.6')
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    const { awake } = await asleep(t, kit, 2)
     await quickLogout(t, app, s)
+    t.equal(logged(log.lines, 'revocation not yet in Redis: written when Redis answers').length, 1, 'the write timed out: owed')
     const health = await app.inject({ method: 'GET', url: '/health' })
     t.equal(health.body, '{"status":"ok","redis":"unavailable"}', 'a PING that times out')
-    await asleep
+    await awake
     t.pass(`listed ${await within(5000, 'the owed key written', async () => listed(kit, s))} ms after Redis woke`)
   })
 
@@ -129,14 +156,10 @@ if (await redisAvailable(t)) {
     t.equal(logged(log.lines, 'rate limits shared through Redis again').length, 1)
 
     // A Redis that answers too late: this request counts in memory (its 3rd there).
-    const sleeper = kit.client.duplicate()
-    await sleeper.connect()
-    t.teardown(() => sleeper.disconnect())
-    const asleep = sleeper.call('DEBUG', 'SLEEP', '0.3')
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    const { awake } = await asleep(t, kit, 2)
     t.equal(await attempt(), 429)
     t.equal(logged(log.lines, fallback).length, 2, 'a second outage, a second line')
-    await asleep
+    await awake
   })
 
   t.test('Redis down at start: the instance starts, serves, and writes what it owes once Redis answers', async (t) => {
