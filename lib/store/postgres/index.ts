@@ -6,7 +6,8 @@
  *   a database that cannot be reached stops the instance with one line
  *   naming DATABASE_URL, without its password.
  * - Every write is one statement (./writes.ts): one transaction, committed
- *   before its promise resolves.
+ *   before its promise resolves. Concurrent local logouts share one
+ *   (./logout-batch.ts).
  * - Every protected request reads its session from the database: no
  *   per-instance cache, so a revocation that one instance has acknowledged
  *   is refused by every other on its next request.
@@ -24,11 +25,14 @@ import { redactUrl as redact } from '../../redact-url.js'
 import { migrate, SchemaTooNewError } from './migrate.js'
 import { createWrites } from './writes.js'
 import { createRefreshWrites } from './refresh.js'
+import { createLocalLogouts, type LocalLogoutOptions } from './logout-batch.js'
 
 export interface PostgresStoreOptions extends StoreTimes {
   url: string
   /** Told when an idle connection breaks (the database restarted, a connection was terminated). */
   log: Pick<FastifyBaseLogger, 'warn'>
+  /** How local logouts are grouped into statements (./logout-batch.ts); the defaults, unless a test needs a batch on cue. */
+  batching?: LocalLogoutOptions
 }
 
 /** The store, and (for its own tests only) the pool behind it. */
@@ -80,6 +84,7 @@ export async function createPostgresStore (opts: PostgresStoreOptions): Promise<
   }
   const writes = createWrites(pool, opts, inTransaction)
   const refreshing = createRefreshWrites(inTransaction, writes.revoke)
+  const locals = createLocalLogouts(pool, (current, meta) => writes.logout(current, 'local', meta), opts.batching)
   const cutoff = () => nowSeconds() - toleranceSeconds
   const COLUMNS = `s.id, s.user_id AS "userId", s.jti, s.created_at AS "createdAt", s.expires_at AS "expiresAt",
     s.ip, s.user_agent AS "userAgent"`
@@ -130,7 +135,8 @@ export async function createPostgresStore (opts: PostgresStoreOptions): Promise<
     },
 
     openSessions: (insert, meta, at) => writes.openSessions(insert, meta, at).catch(rethrow),
-    logout: (current, scope, meta) => writes.logout(current, scope, meta).catch(rethrow),
+    logout: (current, scope, meta) =>
+      (scope === 'local' ? locals.logout(current, meta) : writes.logout(current, scope, meta)).catch(rethrow),
     revokeById: (current, id, meta) => writes.revokeById(current, id, meta).catch(rethrow),
     register: (user, event) => writes.register(user, event).catch(rethrow),
     audit: (event) => writes.audit(event).catch(rethrow),

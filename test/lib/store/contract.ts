@@ -102,6 +102,33 @@ export function storeContract (t: Test, make: MakeStore): void {
     t.match(rows, [{ jti: s1!.jti, userId: a, sessionId: s1!.id, reason: 'logout_local' }])
   })
 
+  t.test('concurrent local logouts, repeated ones among them: each session ended once, each answered for its own', async (t) => {
+    const store = await fresh(t)
+    const users = await Promise.all(Array.from({ length: 12 }, () => user(store)))
+    // Three sessions of each user, so that sessions of one user are in flight together.
+    const sessions = (await Promise.all(users.map((u) => open(store, u, 3)))).flat()
+    const stale = sessions.slice(0, 4)
+    for (const s of stale) t.equal((await store.logout(s, 'local', META)).count, 1)
+    const live = sessions.slice(4)
+    // Every live session three times, the stale ones and a forged token once, all at once.
+    const calls = [...live, ...live, ...stale, { ...live[0]!, jti: 'forged' }, ...live]
+    const answers = await Promise.all(calls.map((s) => store.logout(s, 'local', META)))
+    for (const s of live) {
+      const mine = answers.filter((a, i) => calls[i] === s)
+      t.equal(mine.filter((a) => a.count === 1).length, 1, `${s.id}: one logout of three ends it`)
+      const won = mine.find((a) => a.count === 1)!
+      t.match(won.events, [{ type: 'logout', sessionId: s.id, jti: s.jti, userId: s.userId }])
+      t.match(won.revoked, [{ jti: s.jti, sessionId: s.id, userId: s.userId, reason: 'logout_local' }])
+      t.equal(await sessionOf(store, s.userId, s.id), undefined)
+    }
+    t.equal(answers.filter((a) => a.count === null).length, calls.length - live.length, 'every other one finds nothing')
+    t.ok(answers.every((a) => a.count === 1 || (a.events.length === 0 && a.revoked.length === 0)))
+    const { rows } = await store.revocations(1000, null)
+    t.equal(rows.length, sessions.length, 'one record per session')
+    t.strictSame(new Set(rows.map((r) => r.jti)), new Set(sessions.map((s) => s.jti)))
+    for (const u of users) t.equal((await store.recentEvents(u, 100)).filter((e) => e.type === 'logout').length, 3, 'one audit row per session')
+  })
+
   t.test('logout of a session whose row names another token: nothing changes', async (t) => {
     const store = await fresh(t)
     const a = await user(store)

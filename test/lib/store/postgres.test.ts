@@ -10,7 +10,8 @@ import { createPostgresStore, type PostgresStore } from '../../../lib/store/post
 import { migrate, migrations } from '../../../lib/store/postgres/migrate.js'
 import { isUnavailable } from '../../../lib/store/postgres/pool.js'
 import { OPEN_CHUNK, PURGE_LOCK } from '../../../lib/store/postgres/writes.js'
-import type { SessionInsert } from '../../../lib/domain.js'
+import type { SessionInsert, SessionRef } from '../../../lib/domain.js'
+import type { LocalLogoutOptions } from '../../../lib/store/postgres/logout-batch.js'
 import { nowSeconds } from '../../../lib/time.js'
 import { sessionOf, sessionRow, storeContract } from './contract.js'
 import { freshUrl, postgresOrSkip, proxy, TEST_DATABASE_URL, withDatabase } from '../../pg.js'
@@ -142,5 +143,110 @@ if (available) {
     t.notOk(isUnavailable(new TypeError('x is not a function')))
     t.notOk(isUnavailable('a string'))
     t.notOk(isUnavailable(new pg.DatabaseError('no code', 1, 'error')))
+  })
+}
+
+/** Local logouts several to a statement (lib/store/postgres/logout-batch.ts). */
+if (available) {
+  const register = (store: PostgresStore, id: string) =>
+    store.register({ id, email: `${id}@example.com`, hash: 'h', createdAt: 1 }, { type: 'register', outcome: 'success', userId: id, sessionId: null, jti: null, ip: null, userAgent: null, at: 1 })
+
+  /** A store whose local logouts are batched as `batching` says, with one session for each of `users` (`s-<user>`, token `j-<user>`). */
+  async function batched (t: Tap.Test, users: string[], batching: LocalLogoutOptions) {
+    const store = await createPostgresStore({ url: await freshUrl(), toleranceSeconds: 0, auditRetentionDays: 0, log, batching })
+    t.teardown(() => store.close())
+    for (const u of users) await register(store, u)
+    const at = Date.now()
+    await store.openSessions(users.map((u) => withJti(sessionRow(`s-${u}`, u, at, nowSeconds() + 60), `j-${u}`)), META, at)
+    return { store, sessions: users.map((u): SessionRef => ({ userId: u, id: `s-${u}`, jti: `j-${u}` })) }
+  }
+
+  /** A connection of its own in an open transaction, holding the row lock of each of `sessions`; ended when `t` ends. */
+  async function holding (t: Tap.Test, store: PostgresStore, sessions: SessionRef[]) {
+    const c = await store.pool.connect()
+    t.teardown(() => c.release(true))
+    await c.query('BEGIN')
+    await c.query('SELECT 1 FROM sessions WHERE id = ANY ($1) FOR UPDATE', [sessions.map((s) => s.id)])
+    return c
+  }
+
+  /** Resolves when `n` statements on the store's database wait for a lock; fails after 5 s. */
+  async function lockWaits (store: PostgresStore, n: number): Promise<void> {
+    const deadline = Date.now() + 5000
+    for (;;) {
+      const { rows: [row] } = await store.pool.query<{ n: number }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+      if (row!.n === n) return
+      if (Date.now() > deadline) throw new Error(`not within 5 s: ${n} statements waiting for a lock (${row!.n})`)
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+  }
+
+  /** What the database holds of `sessions`: rows left, revocation records, logout audit rows. */
+  async function traces (store: PostgresStore, sessions: SessionRef[]) {
+    const ids = sessions.map((s) => s.id)
+    const count = async (sql: string) => Number((await store.pool.query<{ n: string }>(sql, [ids])).rows[0]!.n)
+    return {
+      sessions: await count('SELECT count(*) AS n FROM sessions WHERE id = ANY ($1)'),
+      revoked: await count('SELECT count(*) AS n FROM revoked_tokens WHERE session_id = ANY ($1)'),
+      audited: await count("SELECT count(*) AS n FROM audit_events WHERE type = 'logout' AND session_id = ANY ($1)")
+    }
+  }
+
+  t.test('logouts that arrive while a statement runs go together, a batch at most `maxBatch`', async (t) => {
+    const users = Array.from({ length: 20 }, (_, i) => `u${String(i).padStart(2, '0')}`)
+    const { store, sessions } = await batched(t, users, { maxInFlight: 1, maxBatch: 8 })
+    const batches: number[] = []
+    const pool = store.pool as unknown as { query: (q: { name?: string, values?: unknown[][] }, ...rest: unknown[]) => Promise<unknown> }
+    const query = pool.query.bind(pool)
+    pool.query = (q, ...rest) => {
+      if (q.name === 'logoutLocalBatch') batches.push(q.values![0]!.length)
+      return query(q, ...rest)
+    }
+    const answers = await Promise.all(sessions.map((s) => store.logout(s, 'local', META)))
+    t.strictSame(answers.map((a) => a.count), sessions.map(() => 1), 'each ended')
+    t.strictSame(batches, [8, 8, 3], 'the first alone (one statement of its own), the rest in three statements')
+    t.strictSame(await traces(store, sessions), { sessions: 0, revoked: 20, audited: 20 })
+    // The same logouts again: each answered as gone, by a batch too.
+    const again = await Promise.all(sessions.map((s) => store.logout(s, 'local', META)))
+    t.ok(again.every((a) => a.count === null))
+    t.strictSame(await traces(store, sessions), { sessions: 0, revoked: 20, audited: 20 }, 'nothing written twice')
+  })
+
+  t.test('a batch that loses a deadlock is run again one logout at a time: every logout answered, nothing twice', async (t) => {
+    const { store, sessions: [first, s1, s2] } = await batched(t, ['a', 'b', 'c'], { maxInFlight: 1 })
+    const holdsFirst = await holding(t, store, [first!])
+    const holdsS2 = await holding(t, store, [s2!])
+    // This side waits long enough that the batch is the one PostgreSQL ends.
+    await holdsS2.query("SET LOCAL deadlock_timeout = '10s'")
+    const logouts = [first, s1, s2].map((s) => store.logout(s!, 'local', META))
+    await lockWaits(store, 1)
+    await holdsFirst.query('COMMIT')
+    // The batch (b, then c) locks b's row and waits for c's; this side then waits for b's.
+    await lockWaits(store, 1)
+    const crossing = holdsS2.query('DELETE FROM sessions WHERE id = $1', [s1!.id])
+    await crossing
+    await holdsS2.query('ROLLBACK')
+    const answers = await Promise.all(logouts)
+    t.strictSame(answers.map((a) => a.count), [1, 1, 1])
+    t.strictSame(await traces(store, [first!, s1!, s2!]), { sessions: 0, revoked: 3, audited: 3 })
+  })
+
+  t.test('a batch whose connection is lost fails every logout in it; none of their sessions is touched', async (t) => {
+    const { store, sessions: [first, s1, s2] } = await batched(t, ['a', 'b', 'c'], { maxInFlight: 1 })
+    const holdsFirst = await holding(t, store, [first!])
+    const holdsS2 = await holding(t, store, [s2!])
+    const logouts = [first, s1, s2].map((s) => store.logout(s!, 'local', META).then((r) => r.count, (err: Error) => err))
+    await lockWaits(store, 1)
+    await holdsFirst.query('COMMIT')
+    await lockWaits(store, 1)
+    await store.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+    const [one, ...batch] = await Promise.all(logouts)
+    t.equal(one, 1, 'the logout before the batch')
+    for (const err of batch) t.match(err, { code: 'SERVICE_UNAVAILABLE', statusCode: 503 })
+    await holdsS2.query('ROLLBACK')
+    t.strictSame(await traces(store, [s1!, s2!]), { sessions: 2, revoked: 0, audited: 0 }, 'untouched')
+    t.strictSame((await Promise.all([s1, s2].map((s) => store.logout(s!, 'local', META)))).map((a) => a.count), [1, 1], 'and ended by the next logouts')
   })
 }
