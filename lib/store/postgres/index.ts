@@ -10,7 +10,8 @@
  *   (./logout-batch.ts).
  * - Every protected request reads its session from the database: no
  *   per-instance cache, so a revocation that one instance has acknowledged
- *   is refused by every other on its next request.
+ *   is refused by every other on its next request. Concurrent lookups
+ *   share one statement (./session-reads.ts).
  * - A database lost while running fails reads and writes with a 503
  *   (./pool.ts); the pool replaces broken connections by itself, so the
  *   instance recovers when the database is back.
@@ -18,21 +19,23 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type pg from 'pg'
 import type { Store, StoreTimes } from '../store.js'
-import type { EventRecord, RevocationRecord, SessionRow, UserRecord } from '../../domain.js'
+import type { EventRecord, RevocationRecord, UserRecord } from '../../domain.js'
 import { nowSeconds } from '../../time.js'
 import { createClient, createPool, storeError } from './pool.js'
 import { redactUrl as redact } from '../../redact-url.js'
 import { migrate, SchemaTooNewError } from './migrate.js'
 import { createWrites } from './writes.js'
 import { createRefreshWrites } from './refresh.js'
-import { createLocalLogouts, type LocalLogoutOptions } from './logout-batch.js'
+import { createLocalLogouts } from './logout-batch.js'
+import { createSessionReads } from './session-reads.js'
+import type { BatchOptions } from './batch.js'
 
 export interface PostgresStoreOptions extends StoreTimes {
   url: string
   /** Told when an idle connection breaks (the database restarted, a connection was terminated). */
   log: Pick<FastifyBaseLogger, 'warn'>
   /** How local logouts are grouped into statements (./logout-batch.ts); the defaults, unless a test needs a batch on cue. */
-  batching?: LocalLogoutOptions
+  batching?: BatchOptions
 }
 
 /** The store, and (for its own tests only) the pool behind it. */
@@ -84,11 +87,11 @@ export async function createPostgresStore (opts: PostgresStoreOptions): Promise<
   }
   const writes = createWrites(pool, opts, inTransaction)
   const refreshing = createRefreshWrites(inTransaction, writes.revoke)
+  const reads = createSessionReads(pool, opts.batching)
   const locals = createLocalLogouts(pool, (current, meta) => writes.logout(current, 'local', meta), opts.batching)
   const cutoff = () => nowSeconds() - toleranceSeconds
   const COLUMNS = `s.id, s.user_id AS "userId", s.jti, s.created_at AS "createdAt", s.expires_at AS "expiresAt",
     s.ip, s.user_agent AS "userAgent"`
-  const SESSION = `SELECT ${COLUMNS}, u.email FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.user_id = $1 AND s.id = $2`
   const LIVE = `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id DESC`
 
   const rows = <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> =>
@@ -99,8 +102,8 @@ export async function createPostgresStore (opts: PostgresStoreOptions): Promise<
     pool,
 
     session (userId, id, cb) {
-      pool.query<SessionRow>({ name: 'session', text: SESSION, values: [userId, id] }).then(
-        (r) => cb(null, r.rows[0]),
+      reads.read(userId, id).then(
+        (row) => cb(null, row),
         (err: unknown) => cb(storeError(err), undefined))
     },
 

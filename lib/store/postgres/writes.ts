@@ -19,7 +19,7 @@
  * @see https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING
  * @see https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED
  */
-import type pg from 'pg'
+import pg from 'pg'
 import type { RequestMeta } from '../../request-meta.js'
 import type {
   AuditEvent, EventType, LogoutScope, Revocations, Revoked, RevokedById, SessionInsert, SessionRef, UserRecord
@@ -151,6 +151,24 @@ function parameters (sql: string): number {
   return n
 }
 
+/** deadlock_detected, serialization_failure: PostgreSQL rolled the statement back whole, and it may be run again. */
+export function isConflict (err: unknown): boolean {
+  return err instanceof pg.DatabaseError && (err.code === '40P01' || err.code === '40001')
+}
+
+/** Times a statement is run again after a conflict; then its error stands (a 500). */
+const RETRIES = 3
+
+export async function retried<T> (run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (err) {
+      if (!isConflict(err) || attempt > RETRIES) throw err
+    }
+  }
+}
+
 interface VictimRow { id: string, jti: string | null, expiresAt: number | null, type: EventType | 'current' }
 
 /** Something that runs a query: the pool, or one client inside a transaction. */
@@ -170,7 +188,11 @@ export function createWrites (pool: Queryable, times: StoreTimes, inTransaction:
     const at = nowMs()
     const values = [current.userId, current.id, current.jti, at, reason, meta.ip, meta.userAgent, cutoff(), ...extra]
     // A statement is sent exactly the parameters it names (a local logout has no cutoff).
-    const { rows } = await q.query<VictimRow>({ name, text: sql, values: values.slice(0, parameters(sql)) })
+    const query = { name, text: sql, values: values.slice(0, parameters(sql)) }
+    // On its own (the pool), a statement that lost a deadlock to a batch of
+    // logouts (./logout-batch.ts) was rolled back whole: it is run again. Inside
+    // a transaction (refresh, password change) the conflict fails the transaction.
+    const { rows } = q === pool ? await retried(() => q.query<VictimRow>(query)) : await q.query<VictimRow>(query)
     const out: Revocations = { events: [], revoked: [] }
     let live = false
     for (const row of rows) {

@@ -9,9 +9,9 @@ import pg from 'pg'
 import { createPostgresStore, type PostgresStore } from '../../../lib/store/postgres/index.js'
 import { migrate, migrations } from '../../../lib/store/postgres/migrate.js'
 import { isUnavailable } from '../../../lib/store/postgres/pool.js'
-import { OPEN_CHUNK, PURGE_LOCK } from '../../../lib/store/postgres/writes.js'
+import { OPEN_CHUNK, PURGE_LOCK, retried } from '../../../lib/store/postgres/writes.js'
 import type { SessionInsert, SessionRef } from '../../../lib/domain.js'
-import type { LocalLogoutOptions } from '../../../lib/store/postgres/logout-batch.js'
+import type { BatchOptions } from '../../../lib/store/postgres/batch.js'
 import { nowSeconds } from '../../../lib/time.js'
 import { sessionOf, sessionRow, storeContract } from './contract.js'
 import { freshUrl, postgresOrSkip, proxy, TEST_DATABASE_URL, withDatabase } from '../../pg.js'
@@ -151,14 +151,22 @@ if (available) {
   const register = (store: PostgresStore, id: string) =>
     store.register({ id, email: `${id}@example.com`, hash: 'h', createdAt: 1 }, { type: 'register', outcome: 'success', userId: id, sessionId: null, jti: null, ip: null, userAgent: null, at: 1 })
 
-  /** A store whose local logouts are batched as `batching` says, with one session for each of `users` (`s-<user>`, token `j-<user>`). */
-  async function batched (t: Tap.Test, users: string[], batching: LocalLogoutOptions) {
-    const store = await createPostgresStore({ url: await freshUrl(), toleranceSeconds: 0, auditRetentionDays: 0, log, batching })
+  /**
+   * A store whose local logouts are batched as `batching` says, with
+   * `perUser` sessions for each of `users` (`s-<user>-<k>`, token
+   * `j-<user>-<k>`), in key order. Its connections check for a deadlock
+   * after `deadlockMs` of waiting.
+   */
+  async function batched (t: Tap.Test, users: string[], batching: BatchOptions, perUser = 1, deadlockMs = 1000) {
+    const url = new URL(await freshUrl())
+    url.searchParams.set('options', `${url.searchParams.get('options')} -c deadlock_timeout=${deadlockMs}`)
+    const store = await createPostgresStore({ url: url.toString(), toleranceSeconds: 0, auditRetentionDays: 0, log, batching })
     t.teardown(() => store.close())
     for (const u of users) await register(store, u)
     const at = Date.now()
-    await store.openSessions(users.map((u) => withJti(sessionRow(`s-${u}`, u, at, nowSeconds() + 60), `j-${u}`)), META, at)
-    return { store, sessions: users.map((u): SessionRef => ({ userId: u, id: `s-${u}`, jti: `j-${u}` })) }
+    const sessions = users.flatMap((u) => Array.from({ length: perUser }, (_, k): SessionRef => ({ userId: u, id: `s-${u}-${k}`, jti: `j-${u}-${k}` })))
+    await store.openSessions(sessions.map((s) => withJti(sessionRow(s.id, s.userId, at, nowSeconds() + 60), s.jti)), META, at)
+    return { store, sessions }
   }
 
   /** A connection of its own in an open transaction, holding the row lock of each of `sessions`; ended when `t` ends. */
@@ -182,20 +190,20 @@ if (available) {
     }
   }
 
-  /** What the database holds of `sessions`: rows left, revocation records, logout audit rows. */
+  /** What the database holds of `sessions`: rows left, revocation records, audit rows of their ending. */
   async function traces (store: PostgresStore, sessions: SessionRef[]) {
     const ids = sessions.map((s) => s.id)
     const count = async (sql: string) => Number((await store.pool.query<{ n: string }>(sql, [ids])).rows[0]!.n)
     return {
       sessions: await count('SELECT count(*) AS n FROM sessions WHERE id = ANY ($1)'),
       revoked: await count('SELECT count(*) AS n FROM revoked_tokens WHERE session_id = ANY ($1)'),
-      audited: await count("SELECT count(*) AS n FROM audit_events WHERE type = 'logout' AND session_id = ANY ($1)")
+      audited: await count("SELECT count(*) AS n FROM audit_events WHERE type IN ('logout', 'session_revoked') AND session_id = ANY ($1)")
     }
   }
 
   t.test('logouts that arrive while a statement runs go together, a batch at most `maxBatch`', async (t) => {
-    const users = Array.from({ length: 20 }, (_, i) => `u${String(i).padStart(2, '0')}`)
-    const { store, sessions } = await batched(t, users, { maxInFlight: 1, maxBatch: 8 })
+    // Four sessions for each of five users: sessions of one user go together.
+    const { store, sessions } = await batched(t, ['u1', 'u2', 'u3', 'u4', 'u5'], { maxInFlight: 1, maxBatch: 8 }, 4)
     const batches: number[] = []
     const pool = store.pool as unknown as { query: (q: { name?: string, values?: unknown[][] }, ...rest: unknown[]) => Promise<unknown> }
     const query = pool.query.bind(pool)
@@ -222,10 +230,10 @@ if (available) {
     const logouts = [first, s1, s2].map((s) => store.logout(s!, 'local', META))
     await lockWaits(store, 1)
     await holdsFirst.query('COMMIT')
+    await logouts[0]
     // The batch (b, then c) locks b's row and waits for c's; this side then waits for b's.
     await lockWaits(store, 1)
-    const crossing = holdsS2.query('DELETE FROM sessions WHERE id = $1', [s1!.id])
-    await crossing
+    await holdsS2.query('DELETE FROM sessions WHERE id = $1', [s1!.id])
     await holdsS2.query('ROLLBACK')
     const answers = await Promise.all(logouts)
     t.strictSame(answers.map((a) => a.count), [1, 1, 1])
@@ -239,6 +247,7 @@ if (available) {
     const logouts = [first, s1, s2].map((s) => store.logout(s!, 'local', META).then((r) => r.count, (err: Error) => err))
     await lockWaits(store, 1)
     await holdsFirst.query('COMMIT')
+    await logouts[0]
     await lockWaits(store, 1)
     await store.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
       WHERE datname = current_database() AND wait_event_type = 'Lock'`)
@@ -248,5 +257,66 @@ if (available) {
     await holdsS2.query('ROLLBACK')
     t.strictSame(await traces(store, [s1!, s2!]), { sessions: 2, revoked: 0, audited: 0 }, 'untouched')
     t.strictSame((await Promise.all([s1, s2].map((s) => store.logout(s!, 'local', META)))).map((a) => a.count), [1, 1], 'and ended by the next logouts')
+  })
+
+  t.test('a logout of all devices and a batch that deadlock: the one PostgreSQL ends is run again, every answer stands', async (t) => {
+    // Deadlocks are looked for after 200 ms of waiting, once per wait.
+    const { store, sessions: [first, s1, s2] } = await batched(t, ['a', 'u'], { maxInFlight: 1 }, 2, 200).then(
+      ({ store, sessions }) => ({ store, sessions: [sessions[0], sessions[2], sessions[3]] }))
+    const holdsFirst = await holding(t, store, [first!])
+    const holdsS2 = await holding(t, store, [s2!])
+    const local = [first, s1, s2].map((s) => store.logout(s!, 'local', META))
+    await lockWaits(store, 1)
+    // From s2, all devices of u: it takes u's row, then waits for s2.
+    const global = store.logout(s2!, 'global', META)
+    await lockWaits(store, 2)
+    await holdsFirst.query('COMMIT')
+    await local[0]
+    // The batch (s1, s2) takes s1 and waits for s2, behind the global logout.
+    await lockWaits(store, 2)
+    // Past the batch's one look for a deadlock: there was none yet.
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    // s2 goes to the global logout, which then waits for s1, held by the batch,
+    // which waits for s2 anew: a deadlock. Which of the two PostgreSQL ends
+    // depends on whose look comes first; either way, every answer stands.
+    await holdsS2.query('ROLLBACK')
+    const counts = (await Promise.all(local)).map((a) => a.count)
+    const all = await global
+    t.equal(counts[0], 1)
+    if (all.count === null) t.strictSame(counts, [1, 1, 1], 'the batch won; the global logout, run again, found its session gone')
+    else t.strictSame([all.count, counts[1], counts[2]], [2, null, null], 'the global logout won; the batch, run again one by one, found both gone')
+    t.strictSame(await traces(store, [first!, s1!, s2!]), { sessions: 0, revoked: 3, audited: 3 })
+  })
+
+  t.test('a statement is run again after a conflict at most three times, then fails as itself', async (t) => {
+    const conflict = (code: string) => Object.assign(new pg.DatabaseError('conflict', 1, 'error'), { code })
+    let calls = 0
+    const failing = async (codes: string[]) => { calls = 0; return retried(async () => { const code = codes[calls++]; if (code !== undefined) throw conflict(code); return 'done' }) }
+    t.equal(await failing(['40P01', '40001', '40P01']), 'done')
+    t.equal(calls, 4)
+    await t.rejects(failing(['40P01', '40P01', '40P01', '40001']), { code: '40001' })
+    t.equal(calls, 4, 'three runs again, no more')
+    await t.rejects(failing(['23505']), { code: '23505' })
+    t.equal(calls, 1, 'any other error is not run again')
+  })
+
+  t.test('session lookups that arrive while one runs go together; each gets its own row, or none', async (t) => {
+    const { store, sessions } = await batched(t, ['u1', 'u2', 'u3'], { maxInFlight: 1, maxBatch: 8 }, 4)
+    const batches: number[] = []
+    const pool = store.pool as unknown as { query: (q: { name?: string, values?: unknown[][] }, ...rest: unknown[]) => Promise<unknown> }
+    const query = pool.query.bind(pool)
+    pool.query = (q, ...rest) => {
+      if (q.name === 'sessions') batches.push(q.values![0]!.length)
+      return query(q, ...rest)
+    }
+    t.equal((await store.logout(sessions[5]!, 'local', META)).count, 1)
+    const keys = [...sessions, sessions[0]!, sessions[1]!, { ...sessions[2]!, userId: 'u3' }, { ...sessions[3]!, id: 'unknown' }]
+    const rows = await Promise.all(keys.map((k) => sessionOf(store, k.userId, k.id)))
+    t.strictSame(batches, [8, 7], 'the first alone, the rest in two statements')
+    keys.forEach((k, i) => {
+      const row = rows[i]
+      if (k === sessions[5] || k.userId !== k.id.split('-')[1] || k.id === 'unknown') t.equal(row, undefined, `${k.userId} ${k.id}: none`)
+      else t.match(row, { id: k.id, userId: k.userId, jti: k.jti, email: `${k.userId}@example.com`, ip: META.ip }, `${k.userId} ${k.id}`)
+    })
   })
 }
