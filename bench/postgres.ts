@@ -54,10 +54,10 @@ export function postgresSlices (sessions: number) {
   const probes = take(10)
   // More tokens than the server's verified-token cache (10 000) and fast-jwt's (1 000): every /me verifies a signature.
   const mePool = take(20_000)
-  // A warm-up of 3 s at up to 6 000 logouts/s (a quiet machine, batched logouts) each.
-  const warm = take(20_000)
-  const baselineWarm = take(20_000)
-  const scaleWarm = take(20_000)
+  // A warm-up of 3 s at up to 10 000 logouts/s each (a quiet machine: batched logouts are fast).
+  const warm = take(30_000)
+  const baselineWarm = take(30_000)
+  const scaleWarm = take(30_000)
   const rest = sessions - at
   if (rest < 40_000) throw new Error(`--sessions ${sessions} is too few for the PostgreSQL run: at least ${at + 40_000}`)
   const quarter = Math.floor(rest / 4)

@@ -50,7 +50,7 @@ const DURATION = Number(args.duration)
 const WARMUP = Number(args.warmup)
 const ROUNDS = Number(args.rounds)
 const CONNECTIONS = Number(args.connections)
-const SESSIONS = Number(args.sessions ?? (args.store === 'postgres' ? 400_000 : 300_000))
+const SESSIONS = Number(args.sessions ?? (args.store === 'postgres' ? 800_000 : 300_000))
 const SCALE_SESSIONS = Number(args['scale-sessions'])
 const ME_SIZES = parseSizes(args['me-sizes']!, args['no-scale']!)
 
