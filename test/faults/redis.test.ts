@@ -152,13 +152,26 @@ if (await redisAvailable(t)) {
 
     await own.start()
     await waitFor('the client to reconnect', () => isUp(app.redis!), 5000)
-    t.equal(await attempt(), 400, 'a fresh count in Redis, which restarted empty')
-    t.equal(logged(log.lines, 'rate limits shared through Redis again').length, 1)
+    // The first count after the restart loads the plugin's script again (two
+    // round trips): on a loaded machine it may miss the 50 ms timeout and
+    // count in memory, as any late answer does. Within 5 s one counts in
+    // Redis, which restarted empty: a fresh count, 400.
+    const key = kit.prefix + 'rate-limit:POST/api/v1/auth/register-127.0.0.1'
+    let status = 0
+    await within(5000, 'a request counted in Redis again', async () => {
+      status = await attempt()
+      return status === 400 && await kit.client.exists(key) === 1
+    })
+    t.equal(status, 400, 'a fresh count in Redis, which restarted empty')
+    const back = 'rate limits shared through Redis again'
+    t.ok(logged(log.lines, back).length >= 1)
+    t.equal(logged(log.lines, back).length, logged(log.lines, fallback).length, 'each fall back followed by one line coming back')
 
-    // A Redis that answers too late: this request counts in memory (its 3rd there).
+    // A Redis that answers too late: this request counts in memory (its 5th there, at least).
+    const fallbacks = logged(log.lines, fallback).length
     const { awake } = await asleep(t, kit, 2)
     t.equal(await attempt(), 429)
-    t.equal(logged(log.lines, fallback).length, 2, 'a second outage, a second line')
+    t.equal(logged(log.lines, fallback).length, fallbacks + 1, 'a second outage, a second line')
     await awake
   })
 
