@@ -201,16 +201,22 @@ if (available) {
     }
   }
 
-  t.test('logouts that arrive while a statement runs go together, a batch at most `maxBatch`', async (t) => {
-    // Four sessions for each of five users: sessions of one user go together.
-    const { store, sessions } = await batched(t, ['u1', 'u2', 'u3', 'u4', 'u5'], { maxInFlight: 1, maxBatch: 8 }, 4)
-    const batches: number[] = []
+  /** The number of requests in each statement named `name` the store sends from now on. */
+  function batchSizes (store: PostgresStore, name: string): number[] {
+    const sizes: number[] = []
     const pool = store.pool as unknown as { query: (q: { name?: string, values?: unknown[][] }, ...rest: unknown[]) => Promise<unknown> }
     const query = pool.query.bind(pool)
     pool.query = (q, ...rest) => {
-      if (q.name === 'logoutLocalBatch') batches.push(q.values![0]!.length)
+      if (q.name === name) sizes.push(q.values![0]!.length)
       return query(q, ...rest)
     }
+    return sizes
+  }
+
+  t.test('logouts that arrive while a statement runs go together, a batch at most `maxBatch`', async (t) => {
+    // Four sessions for each of five users: sessions of one user go together.
+    const { store, sessions } = await batched(t, ['u1', 'u2', 'u3', 'u4', 'u5'], { maxInFlight: 1, maxBatch: 8 }, 4)
+    const batches = batchSizes(store, 'logoutLocalBatch')
     const answers = await Promise.all(sessions.map((s) => store.logout(s, 'local', META)))
     t.strictSame(answers.map((a) => a.count), sessions.map(() => 1), 'each ended')
     t.strictSame(batches, [8, 8, 3], 'the first alone (one statement of its own), the rest in three statements')
@@ -302,13 +308,7 @@ if (available) {
 
   t.test('session lookups that arrive while one runs go together; each gets its own row, or none', async (t) => {
     const { store, sessions } = await batched(t, ['u1', 'u2', 'u3'], { maxInFlight: 1, maxBatch: 8 }, 4)
-    const batches: number[] = []
-    const pool = store.pool as unknown as { query: (q: { name?: string, values?: unknown[][] }, ...rest: unknown[]) => Promise<unknown> }
-    const query = pool.query.bind(pool)
-    pool.query = (q, ...rest) => {
-      if (q.name === 'sessions') batches.push(q.values![0]!.length)
-      return query(q, ...rest)
-    }
+    const batches = batchSizes(store, 'sessions')
     t.equal((await store.logout(sessions[5]!, 'local', META)).count, 1)
     const keys = [...sessions, sessions[0]!, sessions[1]!, { ...sessions[2]!, userId: 'u3' }, { ...sessions[3]!, id: 'unknown' }]
     const rows = await Promise.all(keys.map((k) => sessionOf(store, k.userId, k.id)))
