@@ -98,8 +98,13 @@ export interface RevokedById extends Revocations {
   outcome: 'revoked' | 'not_found' | 'gone'
 }
 
+/** A successful event of `type` about the session `s` (its user, id and token), from the request `meta`. */
+export function sessionEvent (type: EventType, s: SessionRef, meta: RequestMeta, at: number): AuditEvent {
+  return { type, outcome: 'success', userId: s.userId, sessionId: s.id, jti: s.jti, ip: meta.ip, userAgent: meta.userAgent, at }
+}
+
 export function loginEvent (userId: string, sessionId: string, jti: string, meta: RequestMeta, at: number): AuditEvent {
-  return { type: 'login', outcome: 'success', userId, sessionId, jti, ip: meta.ip, userAgent: meta.userAgent, at }
+  return sessionEvent('login', { userId, id: sessionId, jti }, meta, at)
 }
 
 /** An event of the request `meta` made, about no session. */

@@ -16,6 +16,9 @@
  * logout's commit is sent after it too, and sees it (SPEC §7).
  */
 
+/** A session's key, as the table's: user id, then session id (a NUL joins them: neither holds one). */
+export const sessionKey = (s: { userId: string, id: string }) => `${s.userId}\u0000${s.id}`
+
 /** Statements of one kind running at once, per instance: the pool's other connections serve everything else. */
 export const MAX_IN_FLIGHT = 2
 /** Requests per statement at most. */

@@ -27,14 +27,14 @@ import { migrate, SchemaTooNewError } from './migrate.js'
 import { createWrites } from './writes.js'
 import { createRefreshWrites } from './refresh.js'
 import { createLocalLogouts } from './logout-batch.js'
-import { createSessionReads } from './session-reads.js'
+import { createSessionReads, SESSION_COLUMNS } from './session-reads.js'
 import type { BatchOptions } from './batch.js'
 
 export interface PostgresStoreOptions extends StoreTimes {
   url: string
   /** Told when an idle connection breaks (the database restarted, a connection was terminated). */
   log: Pick<FastifyBaseLogger, 'warn'>
-  /** How local logouts are grouped into statements (./logout-batch.ts); the defaults, unless a test needs a batch on cue. */
+  /** How local logouts and session lookups are grouped into statements (./batch.ts); the defaults, unless a test needs a batch on cue. */
   batching?: BatchOptions
 }
 
@@ -90,9 +90,7 @@ export async function createPostgresStore (opts: PostgresStoreOptions): Promise<
   const reads = createSessionReads(pool, opts.batching)
   const locals = createLocalLogouts(pool, (current, meta) => writes.logout(current, 'local', meta), opts.batching)
   const cutoff = () => nowSeconds() - toleranceSeconds
-  const COLUMNS = `s.id, s.user_id AS "userId", s.jti, s.created_at AS "createdAt", s.expires_at AS "expiresAt",
-    s.ip, s.user_agent AS "userAgent"`
-  const LIVE = `SELECT ${COLUMNS} FROM sessions s WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id DESC`
+  const LIVE = `SELECT ${SESSION_COLUMNS} FROM sessions s WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id DESC`
 
   const rows = <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> =>
     pool.query<R>({ name, text, values }).then((r) => r.rows, rethrow)

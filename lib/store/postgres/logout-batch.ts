@@ -28,11 +28,12 @@
  *   untouched.
  * @see https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-DEADLOCKS
  */
-import type { AuditEvent, Revoked, SessionRef } from '../../domain.js'
+import { sessionEvent, type Revoked, type SessionRef } from '../../domain.js'
 import type { RequestMeta } from '../../request-meta.js'
 import { nowMs } from '../../time.js'
-import { AUDIT_COLUMNS, isConflict, type Queryable } from './writes.js'
-import { createBatcher, type BatchOptions, type Waiting } from './batch.js'
+import { AUDIT_COLUMNS, type Queryable } from './writes.js'
+import { isConflict } from './pool.js'
+import { createBatcher, sessionKey as keyOf, type BatchOptions, type Waiting } from './batch.js'
 
 const REASON = 'logout_local'
 
@@ -51,9 +52,6 @@ const LOCAL_LOGOUTS = `WITH r AS (
   )
   SELECT user_id AS "userId", id, expires_at AS "expiresAt" FROM gone`
 
-/** A session's key, as the table's: user id, then session id (a NUL joins them: neither holds one). */
-const keyOf = (s: Pick<SessionRef, 'userId' | 'id'>) => `${s.userId}\u0000${s.id}`
-
 interface Logout {
   current: SessionRef
   meta: RequestMeta
@@ -71,8 +69,7 @@ export function createLocalLogouts (
 ) {
   function answer ({ current, meta, at }: Logout, row: { expiresAt: number } | undefined): Revoked {
     if (row === undefined) return { count: null, events: [], revoked: [] }
-    const event: AuditEvent = { type: 'logout', outcome: 'success', userId: current.userId, sessionId: current.id, jti: current.jti, ip: meta.ip, userAgent: meta.userAgent, at }
-    return { count: 1, events: [event], revoked: [{ jti: current.jti, userId: current.userId, sessionId: current.id, expiresAt: row.expiresAt, reason: REASON }] }
+    return { count: 1, events: [sessionEvent('logout', current, meta, at)], revoked: [{ jti: current.jti, userId: current.userId, sessionId: current.id, expiresAt: row.expiresAt, reason: REASON }] }
   }
 
   async function one (w: Waiting<Logout, Revoked>): Promise<void> {

@@ -71,6 +71,25 @@ export function isUnavailable (err: unknown): boolean {
     /connection|timeout|terminated/i.test(err.message)
 }
 
+/** deadlock_detected, serialization_failure: PostgreSQL rolled the statement back whole, and it may be run again. */
+export function isConflict (err: unknown): boolean {
+  return err instanceof pg.DatabaseError && (err.code === '40P01' || err.code === '40001')
+}
+
+/** Times a statement is run again after a conflict; then its error stands (a 500). */
+const RETRIES = 3
+
+/** `run`, run again while it fails with a conflict, at most RETRIES times more. */
+export async function retried<T> (run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (err) {
+      if (!isConflict(err) || attempt > RETRIES) throw err
+    }
+  }
+}
+
 /** The error a request sees: a 503 for an unreachable database (its cause logged), anything else as it is (500). */
 export function storeError (err: unknown): Error {
   return isUnavailable(err) ? new ServiceUnavailableError({ cause: err }) : err as Error

@@ -9,7 +9,7 @@
  * @see https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-ROWS
  */
 import type { RequestMeta } from '../../request-meta.js'
-import type { PasswordChange, RefreshOutcome, RefreshRequest, Revocations, SessionRef } from '../../domain.js'
+import { sessionEvent, type PasswordChange, type RefreshOutcome, type RefreshRequest, type Revocations, type SessionRef } from '../../domain.js'
 import { accessExpiry, deadlineOf, decideRefresh, type SessionPolicy } from '../../refresh.js'
 import { nowMs } from '../../time.js'
 import { AUDIT, OTHERS_OF, type InTransaction, type Queryable } from './writes.js'
@@ -92,7 +92,7 @@ export function createRefreshWrites (inTransaction: InTransaction, revoke: Revok
         await q.query({ name: 'setPassword', text: SET_PASSWORD, values: [current.userId, hash] })
         const { out } = await revoke('logout_others', OTHERS_OF, current, 'password_changed', meta, [], q)
         const at = nowMs()
-        const e = { type: 'password_changed' as const, outcome: 'success' as const, userId: current.userId, sessionId: current.id, jti: current.jti, ip: meta.ip, userAgent: meta.userAgent, at }
+        const e = sessionEvent('password_changed', current, meta, at)
         await q.query({ name: 'audit', text: AUDIT, values: [e.at, e.type, e.outcome, e.userId, e.sessionId, e.jti, e.ip, e.userAgent] })
         return { outcome: 'changed', events: [...out.events, e], revoked: out.revoked }
       })

@@ -6,17 +6,18 @@
  * instance has acknowledged is seen by the next lookup (SPEC §7).
  */
 import type { SessionRow } from '../../domain.js'
-import { createBatcher, type BatchOptions, type Waiting } from './batch.js'
+import { createBatcher, sessionKey as keyOf, type BatchOptions, type Waiting } from './batch.js'
 import type { Queryable } from './writes.js'
 
-const COLUMNS = `s.id, s.user_id AS "userId", s.jti, s.created_at AS "createdAt", s.expires_at AS "expiresAt",
-  s.ip, s.user_agent AS "userAgent", u.email`
+/** A session row's columns (of `sessions s`), as the store's types name them. */
+export const SESSION_COLUMNS = `s.id, s.user_id AS "userId", s.jti, s.created_at AS "createdAt", s.expires_at AS "expiresAt",
+  s.ip, s.user_agent AS "userAgent"`
+const COLUMNS = `${SESSION_COLUMNS}, u.email`
 const ONE = `SELECT ${COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.user_id = $1 AND s.id = $2`
 const MANY = `SELECT ${COLUMNS} FROM unnest($1::text[], $2::text[]) AS r (user_id, id)
   JOIN sessions s ON s.user_id = r.user_id AND s.id = r.id JOIN users u ON u.id = s.user_id`
 
 interface Key { userId: string, id: string }
-const keyOf = (k: Key) => `${k.userId}\u0000${k.id}`
 
 export function createSessionReads (pool: Queryable, opts: BatchOptions = {}) {
   async function send (batch: Array<Waiting<Key, SessionRow | undefined>>): Promise<void> {

@@ -19,13 +19,15 @@
  * @see https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING
  * @see https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED
  */
-import pg from 'pg'
+import type pg from 'pg'
 import type { RequestMeta } from '../../request-meta.js'
-import type {
-  AuditEvent, EventType, LogoutScope, Revocations, Revoked, RevokedById, SessionInsert, SessionRef, UserRecord
+import {
+  sessionEvent, type AuditEvent, type EventType, type LogoutScope, type Revocations, type Revoked, type RevokedById,
+  type SessionInsert, type SessionRef, type UserRecord
 } from '../../domain.js'
 import type { PurgeStep, PurgeTable, StoreTimes } from '../store.js'
 import { nowMs, nowSeconds } from '../../time.js'
+import { retried } from './pool.js'
 
 export const AUDIT_COLUMNS = 'at, type, outcome, user_id, session_id, jti, ip, user_agent'
 
@@ -151,24 +153,6 @@ function parameters (sql: string): number {
   return n
 }
 
-/** deadlock_detected, serialization_failure: PostgreSQL rolled the statement back whole, and it may be run again. */
-export function isConflict (err: unknown): boolean {
-  return err instanceof pg.DatabaseError && (err.code === '40P01' || err.code === '40001')
-}
-
-/** Times a statement is run again after a conflict; then its error stands (a 500). */
-const RETRIES = 3
-
-export async function retried<T> (run: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run()
-    } catch (err) {
-      if (!isConflict(err) || attempt > RETRIES) throw err
-    }
-  }
-}
-
 interface VictimRow { id: string, jti: string | null, expiresAt: number | null, type: EventType | 'current' }
 
 /** Something that runs a query: the pool, or one client inside a transaction. */
@@ -201,8 +185,7 @@ export function createWrites (pool: Queryable, times: StoreTimes, inTransaction:
         continue
       }
       if (row.id === current.id) live = true
-      const e: AuditEvent = { type: row.type, outcome: 'success', userId: current.userId, sessionId: row.id, jti: row.jti, ip: meta.ip, userAgent: meta.userAgent, at }
-      out.events.push(e)
+      out.events.push(sessionEvent(row.type, { userId: current.userId, id: row.id, jti: row.jti! }, meta, at))
       out.revoked.push({ jti: row.jti!, userId: current.userId, sessionId: row.id, expiresAt: row.expiresAt!, reason })
     }
     return { live, out }

@@ -12,7 +12,7 @@ import type { DB } from './open.js'
 import type { RequestMeta } from '../../request-meta.js'
 import { nowMs, nowSeconds } from '../../time.js'
 import {
-  loginEvent, type AuditEvent, type EventType, type LogoutScope, type PasswordChange, type RefreshOutcome,
+  loginEvent, sessionEvent, type AuditEvent, type EventType, type LogoutScope, type PasswordChange, type RefreshOutcome,
   type RefreshRequest, type Revocations, type Revoked, type RevokedById, type SessionInsert, type SessionRef, type UserRecord
 } from '../../domain.js'
 import { accessExpiry, deadlineOf, decideRefresh, type SessionPolicy } from '../../refresh.js'
@@ -94,7 +94,7 @@ export function createOps (db: DB, times: StoreTimes) {
   }
 
   function audit (type: EventType, session: SessionRef, meta: RequestMeta, at: number, out: Revocations): void {
-    const e: AuditEvent = { type, outcome: 'success', userId: session.userId, sessionId: session.id, jti: session.jti, ip: meta.ip, userAgent: meta.userAgent, at }
+    const e = sessionEvent(type, session, meta, at)
     insertAudit.run(e)
     out.events.push(e)
   }
